@@ -1,0 +1,5 @@
+"""Definitions of the dbt area."""
+
+import dagster as dg
+
+defs = dg.Definitions()

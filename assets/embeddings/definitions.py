@@ -1,0 +1,5 @@
+"""Definitions of the embeddings area."""
+
+import dagster as dg
+
+defs = dg.Definitions()

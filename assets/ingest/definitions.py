@@ -1,0 +1,5 @@
+"""Definitions of the ingest area."""
+
+import dagster as dg
+
+defs = dg.Definitions()

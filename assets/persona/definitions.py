@@ -1,0 +1,5 @@
+"""Definitions of the persona area."""
+
+import dagster as dg
+
+defs = dg.Definitions()

@@ -1,0 +1,34 @@
+"""The Dagster code location: every area's definitions merged, with the shared resources.
+
+Each area (ingest, dbt, embeddings, search, mood, insights, persona, quality, automation) exposes a
+module-level `defs` in its own package; this module only assembles them. `dagster dev` finds it
+through [tool.dagster] in pyproject.toml.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import dagster as dg
+
+from orchestration.resources import default_resources
+
+AREA_MODULES = (
+    "assets.ingest.definitions",
+    "assets.dbt.definitions",
+    "assets.embeddings.definitions",
+    "assets.search.definitions",
+    "assets.mood.definitions",
+    "assets.insights.definitions",
+    "assets.persona.definitions",
+    "quality.definitions",
+    "orchestration.automation",
+)
+
+
+def build_definitions() -> dg.Definitions:
+    area_defs = [importlib.import_module(name).defs for name in AREA_MODULES]
+    return dg.Definitions.merge(*area_defs, dg.Definitions(resources=default_resources()))
+
+
+defs = build_definitions()

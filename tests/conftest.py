@@ -1,0 +1,108 @@
+"""Shared fixtures: one embedded Postgres for the test session, and fresh databases per test.
+
+Every test that touches data gets its own pair of databases (source `app_t…` and warehouse `wh_t…`),
+created from a migrated template, with TESSERA_SOURCE_URL / TESSERA_WAREHOUSE_URL pointing at them,
+so tests never see each other's rows. The server lives under TESSERA_TEST_HOME (default
+.tessera/test) and is reused across runs.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+warnings.filterwarnings("ignore", category=UserWarning, module="platformdirs")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE_DB = "tessera_app_template"
+
+
+@dataclass
+class TestDatabases:
+    source_url: str
+    warehouse_url: str
+    source_db: str
+    warehouse_db: str
+    home: Path
+
+
+@pytest.fixture(scope="session")
+def embedded_server():
+    from orchestration.embedded import ensure_embedded_server
+    from orchestration.settings import Settings
+
+    home = Path(os.environ.get("TESSERA_TEST_HOME", REPO_ROOT / ".tessera" / "test")).resolve()
+    settings = Settings.from_env({"TESSERA_HOME": str(home)})
+    server = ensure_embedded_server(settings)
+    _ensure_template(server)
+    return server
+
+
+def _ensure_template(server) -> None:
+    """(Re)build the migrated template when absent or when the migrations changed."""
+    import psycopg
+
+    from sources.migrate import apply_migrations, discover
+
+    wanted = {m.version: m.checksum for m in discover()}
+    with psycopg.connect(server.url(), autocommit=True) as admin:
+        admin.execute("SELECT pg_advisory_lock(7240002)")
+        try:
+            exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (TEMPLATE_DB,)).fetchone()
+            if exists:
+                with psycopg.connect(server.url(TEMPLATE_DB)) as conn:
+                    have = dict(conn.execute("SELECT version, checksum FROM public.tessera_migrations").fetchall())
+                if have == wanted:
+                    return
+                admin.execute(f'DROP DATABASE "{TEMPLATE_DB}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{TEMPLATE_DB}"')
+            apply_migrations(server.url(TEMPLATE_DB))
+        finally:
+            admin.execute("SELECT pg_advisory_unlock(7240002)")
+
+
+def _drop_database(server, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server.url(), autocommit=True) as admin:
+        for (slot,) in admin.execute(
+            "SELECT slot_name FROM pg_replication_slots WHERE database = %s", (name,)
+        ).fetchall():
+            admin.execute(
+                "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = %s AND active_pid IS NOT NULL",
+                (slot,),
+            )
+            admin.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def databases(embedded_server, monkeypatch, tmp_path) -> TestDatabases:
+    """A fresh migrated source database and an empty warehouse, wired into the environment."""
+    import psycopg
+
+    suffix = uuid.uuid4().hex[:10]
+    source_db, warehouse_db = f"app_t{suffix}", f"wh_t{suffix}"
+    with psycopg.connect(embedded_server.url(), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{source_db}" TEMPLATE "{TEMPLATE_DB}"')
+        admin.execute(f'CREATE DATABASE "{warehouse_db}"')
+    dbs = TestDatabases(
+        source_url=embedded_server.url(source_db),
+        warehouse_url=embedded_server.url(warehouse_db),
+        source_db=source_db,
+        warehouse_db=warehouse_db,
+        home=tmp_path / "home",
+    )
+    dbs.home.mkdir()
+    monkeypatch.setenv("TESSERA_SOURCE_URL", dbs.source_url)
+    monkeypatch.setenv("TESSERA_WAREHOUSE_URL", dbs.warehouse_url)
+    monkeypatch.setenv("TESSERA_HOME", str(dbs.home))
+    monkeypatch.delenv("TESSERA_ELASTICSEARCH_URL", raising=False)
+    yield dbs
+    for name in (source_db, warehouse_db):
+        _drop_database(embedded_server, name)
