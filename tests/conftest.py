@@ -106,3 +106,25 @@ def databases(embedded_server, monkeypatch, tmp_path) -> TestDatabases:
     yield dbs
     for name in (source_db, warehouse_db):
         _drop_database(embedded_server, name)
+
+
+# Small deterministic dataset used by most data tests (sources.generator owns the generator).
+SMALL_SCALE = {"users": 30, "days": 40, "seed": 7}
+
+
+@pytest.fixture
+def seeded(databases) -> TestDatabases:
+    """`databases` with the generator's small dataset loaded into the source."""
+    from sources.generator import generate
+
+    generate(databases.source_url, **SMALL_SCALE)
+    return databases
+
+
+@pytest.fixture
+def ingested(seeded) -> TestDatabases:
+    """`seeded` with one ingest tick run: raw_<product>.* in the warehouse equal the source."""
+    from assets.ingest.pipeline import sync_all
+
+    sync_all(seeded.source_url, seeded.warehouse_url)
+    return seeded
