@@ -75,29 +75,25 @@ def _read_postmaster_pid(pgdata: Path) -> tuple[int, Path, int] | None:
         return None
 
 
-def _is_postgres(pid: int, pgdata: Path) -> bool:
+def _belongs_to(pid: int, pgdata: Path) -> bool:
+    """True when pid is a postgres process of this data directory. The postmaster and its children
+    chdir into the data directory, so their cwd identifies them whatever their command line says."""
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
+            return False
+        return Path(os.readlink(f"/proc/{pid}/cwd")).resolve() == pgdata.resolve()
     except OSError:
         return False
-    return bool(cmdline) and cmdline[0].endswith(b"postgres") and str(pgdata).encode() in b" ".join(cmdline)
+
+
+def _is_postgres(pid: int, pgdata: Path) -> bool:
+    return _belongs_to(pid, pgdata)
 
 
 def _orphaned_backends(pgdata: Path) -> list[int]:
     """Postgres processes (postmaster or children) still attached to this data directory."""
-    import psutil
-
-    found = []
-    for proc in psutil.process_iter(attrs=("pid", "name", "cmdline", "cwd")):
-        try:
-            if proc.info["name"] != "postgres":
-                continue
-            cmd = " ".join(proc.info["cmdline"] or [])
-            if str(pgdata) in cmd or proc.info.get("cwd") == str(pgdata):
-                found.append(proc.info["pid"])
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return found
+    pids = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    return [pid for pid in pids if _belongs_to(pid, pgdata)]
 
 
 def _clear_stale_state(pgdata: Path) -> None:
@@ -184,10 +180,16 @@ def _ensure_databases(server: EmbeddedServer) -> None:
                     pass  # another process won the race
 
 
+_ENSURED: dict[Path, EmbeddedServer] = {}
+
+
 def ensure_embedded_server(settings: Settings | None = None) -> EmbeddedServer:
     """Start or reuse the embedded server for settings.home; databases app and warehouse exist after."""
     settings = settings or Settings.from_env()
     pgdata = settings.pgdata
+    known = _ENSURED.get(pgdata)
+    if known is not None and _running_server(pgdata) == known:
+        return known  # already checked in this process and still the same postmaster
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     with _exclusive_lock(settings.home / "pgserver.lock"):
         server = _running_server(pgdata)
@@ -202,6 +204,7 @@ def ensure_embedded_server(settings: Settings | None = None) -> EmbeddedServer:
             _pg_ctl(pgdata, "restart", "-o", f'-h "" -k {server.socket_dir}', "-l", str(pgdata / "log"))
             server = _wait_ready(pgdata)
         _ensure_databases(server)
+        _ENSURED[pgdata] = server
         return server
 
 

@@ -1,0 +1,31 @@
+"""`tessera bench NAME [ARGS...]`: runs bench/NAME.py's main(argv), which prints its figures as JSON."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+from pathlib import Path
+
+import click
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+def available() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules([str(BENCH_DIR)]) if m.name not in {"cli", "__init__"} and not m.name.startswith("_"))
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("name")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.option("--out", type=click.Path(dir_okay=False), help="Also write the JSON figures to this file.")
+def bench(name: str, args: tuple[str, ...], out: str | None) -> None:
+    """Run a benchmark: ingest, dbt, embed, search, rollups, traits, generate."""
+    if name not in available():
+        raise click.UsageError(f"unknown benchmark {name!r}; available: {', '.join(available())}")
+    module = importlib.import_module(f"bench.{name}")
+    figures = module.main(list(args))
+    if out:
+        Path(out).write_text(json.dumps(figures, indent=2, default=str))
+        click.echo(f"figures written to {out}", err=True)
