@@ -21,6 +21,7 @@ AREA_MODULES = (
     "assets.mood.definitions",
     "assets.insights.definitions",
     "assets.persona.definitions",
+    "assets.operations.definitions",
     "quality.definitions",
     "orchestration.automation",
 )

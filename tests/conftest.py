@@ -33,14 +33,18 @@ class TestDatabases:
 
 @pytest.fixture(scope="session")
 def embedded_server():
-    from orchestration.embedded import ensure_embedded_server
+    """The test server; stopped at the end when this session started it (so CI leaves no daemon)."""
+    from orchestration.embedded import ensure_embedded_server, server_status, stop_embedded_server
     from orchestration.settings import Settings
 
     home = Path(os.environ.get("TESSERA_TEST_HOME", REPO_ROOT / ".tessera" / "test")).resolve()
     settings = Settings.from_env({"TESSERA_HOME": str(home)})
+    was_running = server_status(settings) is not None
     server = ensure_embedded_server(settings)
     _ensure_template(server)
-    return server
+    yield server
+    if not was_running and os.environ.get("TESSERA_TEST_KEEP_SERVER") != "1":
+        stop_embedded_server(settings)
 
 
 def _ensure_template(server) -> None:

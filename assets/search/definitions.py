@@ -1,5 +1,84 @@
-"""Definitions of the search area."""
+"""Definitions of the search area: the two search indices as assets, and the `search` resource.
+
+["search", "journal_entries"] and ["search", "mosaic_stories"] are the journal and story indices in the
+backend the environment selects (Postgres tables in schema `search`, or Elasticsearch aliases). Each
+run syncs incrementally (changed documents upserted, ineligible ones deleted); `full_rebuild` builds a
+new version and swaps it in atomically.
+"""
+
+
+from typing import Optional
 
 import dagster as dg
 
-defs = dg.Definitions()
+from orchestration.resources import WarehouseDatabase
+from orchestration.settings import Settings
+
+JOURNAL_DEPS = [
+    dg.AssetKey(["raw_mindflow", "journal_entries"]),
+    dg.AssetKey(["raw_mindflow", "users"]),
+    dg.AssetKey(["raw_mindflow", "user_settings"]),
+    dg.AssetKey(["raw_mindflow", "tags"]),
+    dg.AssetKey(["raw_mindflow", "journal_entry_tags"]),
+    dg.AssetKey(["vectors", "journal_entries"]),
+]
+STORY_DEPS = [
+    dg.AssetKey(["raw_mosaic", "stories"]),
+    dg.AssetKey(["raw_mosaic", "legacies"]),
+    dg.AssetKey(["raw_mosaic", "groups"]),
+    dg.AssetKey(["raw_mosaic", "persons"]),
+    dg.AssetKey(["raw_mosaic", "person_relationships"]),
+    dg.AssetKey(["vectors", "mosaic_stories"]),
+]
+
+
+class SearchResource(dg.ConfigurableResource):
+    """The search backend: Elasticsearch when an URL is configured (default TESSERA_ELASTICSEARCH_URL at
+    run time), otherwise the Postgres backend in the warehouse."""
+
+    elasticsearch_url: Optional[str] = None
+    shards: int = 1
+    replicas: int = 0
+
+    def backend(self, warehouse_url: str):
+        url = self.elasticsearch_url or Settings.from_env().elasticsearch_url
+        if url:
+            from assets.search.elasticsearch_backend import ElasticsearchBackend
+
+            return ElasticsearchBackend(url, warehouse_url, shards=self.shards, replicas=self.replicas)
+        from assets.search.postgres_backend import PostgresBackend
+
+        return PostgresBackend(warehouse_url)
+
+
+class SearchIndexConfig(dg.Config):
+    full_rebuild: bool = False
+
+
+def _materialize(which: str, config: SearchIndexConfig, search: SearchResource, warehouse: WarehouseDatabase):
+    backend = search.backend(warehouse.get_url())
+    try:
+        report = backend.refresh(which, full=config.full_rebuild)
+    finally:
+        backend.close()
+    return dg.MaterializeResult(metadata=report.metadata())
+
+
+@dg.asset(key=["search", "journal_entries"], group_name="search", deps=JOURNAL_DEPS, kinds={"postgres"},
+          retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
+          description="Journal entries search index (MindFlow `journal_entries` mapping): full text with "
+                      "highlights, facets, tag autocomplete, semantic and hybrid ranking. Private entries and "
+                      "private-mode users' entries are keyword-only; soft-deleted rows and users are absent.")
+def journal_entries(config: SearchIndexConfig, search: SearchResource, warehouse: WarehouseDatabase):
+    return _materialize("journal", config, search, warehouse)
+
+
+@dg.asset(key=["search", "mosaic_stories"], group_name="search", deps=STORY_DEPS, kinds={"postgres"},
+          retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
+          description="Mosaic stories search index with per-story access fields mirroring "
+                      "mosaic.user_can_access_story, so every query is scoped by construction.")
+def mosaic_stories(config: SearchIndexConfig, search: SearchResource, warehouse: WarehouseDatabase):
+    return _materialize("story", config, search, warehouse)
+
+
+defs = dg.Definitions(assets=[journal_entries, mosaic_stories], resources={"search": SearchResource()})

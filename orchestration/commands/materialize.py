@@ -8,12 +8,12 @@ allows it) with --backfill.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 
 import click
 
+from orchestration.dagster_home import ensure_dagster_home
 from orchestration.settings import Settings
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -28,12 +28,6 @@ class StageResult:
     seconds: float
     run_id: str
     failed_steps: list[str] = field(default_factory=list)
-
-
-def ensure_dagster_home(settings: Settings) -> None:
-    if not os.environ.get("DAGSTER_HOME"):
-        os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
-    os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
 
 
 def plan_stages(graph, selected) -> list[tuple[object, list]]:

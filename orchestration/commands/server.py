@@ -23,6 +23,9 @@ def up() -> None:
     click.echo(f"source:    {source}")
     click.echo(f"warehouse: {warehouse}")
     click.echo(f"migrations applied now: {', '.join(m.path.name for m in applied) or 'none (up to date)'}")
+    from orchestration.dagster_home import ensure_dagster_home
+
+    click.echo(f"dagster home: {ensure_dagster_home(settings)}")
 
 
 @click.command()

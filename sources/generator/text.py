@@ -274,25 +274,65 @@ def _counter_mood(rng: random.Random, mood: str, valence: float) -> str:
 
 def journal_sentences(rng: random.Random, mood: str, tags: Sequence[str], words: int,
                       valence: float | None = None, draw=None) -> list[str]:
-    """Sentences totalling at least `words` words. `draw(kind, key)` may supply pre-built sentences."""
+    """Sentences totalling at least `words` words. `draw(kind, key)` may supply pre-built
+    (sentence, word count) pairs instead of writing each sentence afresh."""
     valence = MOOD_VALENCE[mood] if valence is None else valence
     m_share, t_share, _ = sentence_mix(valence, mood)
+    t_edge = m_share + t_share
     topics = list(tags) or [rng.choice(TAGS)]
+    n_topics = len(topics)
+    rand = rng.random
     out: list[str] = []
     total = 0
     while total < words:
-        roll = rng.random()
+        roll = rand()
         if roll < m_share:
-            bank = mood if rng.random() < 0.8 else _counter_mood(rng, mood, valence)
-            sentence = draw("mood", bank) if draw else mood_sentence(rng, bank)
-        elif roll < m_share + t_share:
-            tag = rng.choice(topics)
-            sentence = draw("topic", (tag, mood)) if draw else topic_sentence(rng, tag, mood)
+            kind, key = "mood", (mood if rand() < 0.8 else _counter_mood(rng, mood, valence))
+        elif roll < t_edge:
+            kind, key = "topic", (topics[int(rand() * n_topics)], mood)
         else:
-            sentence = draw("neutral", None) if draw else neutral_sentence(rng)
+            kind, key = "neutral", None
+        sentence, n = draw(kind, key) if draw else _write(rng, kind, key)
         out.append(sentence)
-        total += word_count(sentence) if not draw else sentence.count(" ") + 1
+        total += n
     return out
+
+
+def _write(rng: random.Random, kind: str, key) -> tuple[str, int]:
+    if kind == "mood":
+        sentence = mood_sentence(rng, key)
+    elif kind == "topic":
+        sentence = topic_sentence(rng, *key)
+    else:
+        sentence = neutral_sentence(rng)
+    return sentence, word_count(sentence)
+
+
+class SentencePools:
+    """Pre-written sentences per mood, per (tag, mood) and neutral, drawn by `journal_sentences`
+    at bulk speed; built from one seeded stream, so the pools are the same for the same seed."""
+
+    def __init__(self, rng: random.Random, per_mood: int = 600, per_topic: int = 40):
+        self.mood = {m: self._pool(per_mood, lambda m=m: mood_sentence(rng, m)) for m in MOODS}
+        self.topic = {(t, m): self._pool(per_topic, lambda t=t, m=m: topic_sentence(rng, t, m))
+                      for t in TAGS for m in MOODS}
+        self.neutral = [(s, word_count(s)) for s in NEUTRAL_SENTENCES]
+        self._rng = rng
+
+    @staticmethod
+    def _pool(size: int, make) -> list[tuple[str, int]]:
+        return [(s, word_count(s)) for s in (make() for _ in range(size))]
+
+    def drawer(self, rng: random.Random):
+        rand = rng.random
+        pools = {"mood": self.mood, "topic": self.topic}
+        neutral = self.neutral
+
+        def draw(kind: str, key):
+            pool = pools[kind][key] if key is not None else neutral
+            return pool[int(rand() * len(pool))]
+
+        return draw
 
 
 def assemble_markdown(rng: random.Random, sentences: list[str], title: str, markdown: bool) -> str:
@@ -478,3 +518,10 @@ def dialogue_message(rng: random.Random, role: str, topic: str | None = None) ->
     topic = topic or rng.choice(STUDY_TOPICS)
     templates = _USER_TURNS if role == "user" else _ASSISTANT_TURNS
     return rng.choice(templates).format(topic=topic, minutes=rng.choice((10, 15, 20, 25, 30, 45)))
+
+
+def markdown_word_count(content: str) -> int:
+    """`word_count` for text made by `assemble_markdown` (whose only wordless tokens are the
+    "## " heading marker and "- " bullets), without testing every token."""
+    markers = content.count("\n- ") + content.startswith("- ") + content.startswith("## ")
+    return len(content.split()) - markers

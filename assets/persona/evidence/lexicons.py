@@ -17,45 +17,49 @@ TRAIT_LEXICONS: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
         "low",
         frozenset({
             "outgoing", "talkative", "sociable", "party", "parties", "crowd", "crowds", "energized by people",
-            "love meeting", "networking", "chatty", "lively", "extroverted", "extrovert", "socialize",
+            "love meeting", "networking", "get everyone together", "so many people", "leading the meeting",
+            "whole team", "the event", "chatty", "lively", "extroverted", "extrovert", "socialize",
             "socializing", "team events", "center of attention",
         }),
         frozenset({
             "quiet", "reserved", "introverted", "introvert", "alone", "solitude", "recharge alone",
-            "small group", "prefer to listen", "shy", "keep to myself", "private person", "drained by people",
+            "small group", "prefer to listen", "work alone", "skipped the party", "small meeting", "shy", "keep to myself", "private person", "drained by people",
         }),
     ),
     "openness": (
         "low",
         frozenset({
             "curious", "creative", "imagine", "imaginative", "explore", "exploring", "new ideas", "experiment",
-            "experimenting", "novel", "art", "philosophy", "learn something new", "unconventional", "invent",
+            "experimenting", "novel", "art", "philosophy", "trying new", "something completely new", "learn something new", "unconventional", "invent",
         }),
         frozenset({
-            "routine", "traditional", "conventional", "familiar", "proven way", "stick to what works",
+            "routine", "traditional", "conventional", "familiar", "proven way", "proven plan", "always did",
+            "point of changing", "stick to what works",
             "practical only", "no surprises", "same as always",
         }),
     ),
     "conscientiousness": (
         "low",
         frozenset({
-            "organized", "organised", "plan", "planned", "planning", "schedule", "deadline", "deadlines",
+            "organized", "organised", "planned", "planning", "schedule", "ahead of the deadline", "every step",
+            "double checked",
             "checklist", "thorough", "careful", "detail", "details", "on time", "disciplined", "prepared",
             "methodical", "tidy",
         }),
         frozenset({
-            "procrastinate", "procrastinating", "procrastination", "messy", "forgot", "forgetful", "late",
+            "procrastinate", "procrastinating", "figure it out later", "plan can wait", "lost my notes", "procrastination", "messy", "forgot", "forgetful", "late",
             "last minute", "disorganized", "disorganised", "careless", "wing it", "improvise",
         }),
     ),
     "agreeableness": (
         "low",
         frozenset({
-            "kind", "helpful", "help others", "cooperative", "cooperate", "empathy", "empathetic", "patient",
+            "kind", "helpful", "help others", "happy to help", "understand how you feel", "works for everyone",
+            "your patience", "cooperative", "cooperate", "empathy", "empathetic", "patient",
             "considerate", "generous", "support", "supportive", "compromise", "trust", "warm", "thank",
         }),
         frozenset({
-            "argue", "arguing", "critical", "stubborn", "blunt", "competitive", "distrust", "harsh",
+            "argue", "arguing", "critical", "not my problem", "disagree", "done it yourself", "do not care", "stubborn", "blunt", "competitive", "distrust", "harsh",
             "impatient", "annoyed", "confront", "confrontational",
         }),
     ),
@@ -70,13 +74,25 @@ TRAIT_LEXICONS: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
             "take chances", "thrill", "all in",
         }),
     ),
+    "neuroticism": (
+        "low",
+        frozenset({
+            "worried", "worry", "anxious", "nervous", "could not sleep", "get stressed", "upset with me",
+            "what if they", "insecure", "overthink", "overthinking",
+        }),
+        frozenset({
+            "no stress", "stay calm", "calm under pressure", "not bother me", "slept well", "even tempered",
+            "unflappable", "resilient", "composed",
+        }),
+    ),
     "stress_level": (
         "high",
         frozenset({
             "stressed", "stress", "anxious", "anxiety", "overwhelmed", "worried", "worry", "pressure",
             "exhausted", "burned out", "burnout", "nervous", "tense", "panic",
         }),
-        frozenset({"relaxed", "calm", "at ease", "peaceful", "rested", "unwind", "chill", "stress free"}),
+        frozenset({"relaxed", "calm", "at ease", "peaceful", "rested", "unwind", "chill", "stress free", "no stress",
+                   "calm under pressure", "slept well"}),
     ),
     "mood_valence": (
         "high",

@@ -1,0 +1,93 @@
+"""Where the dbt project lives, how dbt connects, and the manifest Dagster needs at load time.
+
+- `dbt_env(url)`: the TESSERA_DBT_* variables profiles.yml reads, derived from a libpq URL
+  (Settings.warehouse_database_url() by default; the host may be a unix-socket directory).
+- `ensure_manifest()`: runs `dbt parse` when target/manifest.json is missing or older than any
+  project file, so `dagster dev`, tests and CI work on a clean clone (prepare_if_dev only acts under
+  `dagster dev`). Parsing needs no database.
+- `run_dbt(args, url)`: a dbt command in a subprocess with that environment (used by tests and bench).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+TARGET_DIR = PROJECT_DIR / "target"
+MANIFEST = TARGET_DIR / "manifest.json"
+_PROJECT_GLOBS = ("dbt_project.yml", "profiles.yml", "models/**/*", "macros/**/*", "tests/**/*")
+
+
+def dbt_env(url: str) -> dict[str, str]:
+    """TESSERA_DBT_HOST/PORT/USER/PASSWORD/DBNAME from a postgresql:// URL.
+
+    >>> dbt_env("postgresql://postgres@/warehouse?host=/tmp/pg&port=5432")["TESSERA_DBT_HOST"]
+    '/tmp/pg'
+    """
+    parts = urlsplit(url)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    host = query.get("host") or (unquote(parts.hostname) if parts.hostname else "") or "localhost"
+    port = query.get("port") or (str(parts.port) if parts.port else "5432")
+    return {
+        "TESSERA_DBT_HOST": host,
+        "TESSERA_DBT_PORT": port,
+        "TESSERA_DBT_USER": unquote(query.get("user") or parts.username or "postgres"),
+        "TESSERA_DBT_PASSWORD": unquote(query.get("password") or parts.password or ""),
+        "TESSERA_DBT_DBNAME": query.get("dbname") or parts.path.lstrip("/") or "warehouse",
+    }
+
+
+def warehouse_dbt_env() -> dict[str, str]:
+    from orchestration.settings import Settings
+
+    return dbt_env(Settings.from_env().warehouse_database_url())
+
+
+def _newest_project_mtime() -> float:
+    newest = 0.0
+    for pattern in _PROJECT_GLOBS:
+        for path in PROJECT_DIR.glob(pattern):
+            if path.is_file():
+                newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def manifest_is_stale() -> bool:
+    return not MANIFEST.exists() or MANIFEST.stat().st_mtime < _newest_project_mtime()
+
+
+def ensure_manifest() -> Path:
+    """Parse the project when the manifest is missing or stale; returns the manifest path."""
+    if not manifest_is_stale():
+        return MANIFEST
+    TARGET_DIR.mkdir(parents=True, exist_ok=True)
+    with open(TARGET_DIR / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # several processes loading definitions at once
+        if manifest_is_stale():
+            result = run_dbt(["parse", "--quiet"], env={})
+            if result.returncode != 0 or not MANIFEST.exists():
+                raise RuntimeError(f"dbt parse failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+            MANIFEST.touch()
+    return MANIFEST
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(args: list[str], url: str | None = None, env: dict[str, str] | None = None,
+            check: bool = False) -> subprocess.CompletedProcess:
+    """Run `dbt <args>` against the project; url (or env) says which warehouse."""
+    full_env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    full_env.update(env if env is not None else dbt_env(url) if url else warehouse_dbt_env())
+    cmd = [dbt_executable(), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    result = subprocess.run(cmd, cwd=PROJECT_DIR, env=full_env, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
+    return result

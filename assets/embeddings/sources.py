@@ -1,0 +1,108 @@
+"""The embedded sources as data: one entry per vectors.<table>.
+
+Each entry names its eligibility query (sql/eligible_<table>.sql: source_id, the extra columns, body),
+the extra columns the vectors table carries, and the quarantine fragments the query needs.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from psycopg import sql
+
+from quality.quarantine import not_quarantined
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+SCHEMA = "vectors"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # a Postgres type name (trusted, from this module only)
+
+
+@dataclass(frozen=True)
+class EmbeddedSource:
+    table: str  # vectors.<table>; also the `source` key in vectors.active_models
+    source_table: str  # the product table, e.g. mindflow.journal_entries
+    description: str
+    columns: tuple[Column, ...]  # extra columns copied from the eligibility query
+    quarantine: dict[str, tuple[str, str]] = field(default_factory=dict)  # placeholder -> (table, key expr)
+    upstream: tuple[tuple[str, str], ...] = ()  # raw tables read: (schema, table)
+
+    @property
+    def asset_key(self) -> list[str]:
+        return [SCHEMA, self.table]
+
+    @property
+    def lock_key(self) -> int:
+        return 7_240_900_000 + zlib.crc32(self.table.encode()) % 100_000
+
+    def eligible_query(self, quarantine_available: bool) -> sql.Composed:
+        fragments = {
+            placeholder: (not_quarantined(table, sql.SQL(expression)) if quarantine_available else sql.SQL("TRUE"))
+            for placeholder, (table, expression) in self.quarantine.items()
+        }
+        return sql.SQL(_read_sql(f"eligible_{self.table}.sql")).format(**fragments)
+
+
+@lru_cache(maxsize=None)
+def _read_sql(name: str) -> str:
+    return (SQL_DIR / name).read_text()
+
+
+SOURCES: tuple[EmbeddedSource, ...] = (
+    EmbeddedSource(
+        table="journal_entries",
+        source_table="mindflow.journal_entries",
+        description="MindFlow journal entries eligible for AI (not deleted, not private, author not in private mode)",
+        columns=(Column("user_id", "uuid"),),
+        quarantine={
+            "entry_not_quarantined": ("mindflow.journal_entries", "je.id::text"),
+            "user_not_quarantined": ("mindflow.users", "u.id::text"),
+            "settings_not_quarantined": ("mindflow.user_settings", "st.id::text"),
+        },
+        upstream=(("raw_mindflow", "journal_entries"), ("raw_mindflow", "users"), ("raw_mindflow", "user_settings")),
+    ),
+    EmbeddedSource(
+        table="mosaic_stories",
+        source_table="mosaic.stories",
+        description="Mosaic Life stories (all live stories; access is applied at query time)",
+        columns=(Column("legacy_id", "uuid"),),
+        quarantine={"story_not_quarantined": ("mosaic.stories", "s.id::text")},
+        upstream=(("raw_mosaic", "stories"), ("raw_mosaic", "legacies")),
+    ),
+    EmbeddedSource(
+        table="personakit_observations",
+        source_table="personakit.observations",
+        description="PersonaKit observations approved or processed, of live persons (warm layer)",
+        columns=(Column("person_id", "uuid"), Column("content_type", "text"), Column("metadata", "jsonb")),
+        quarantine={
+            "observation_not_quarantined": ("personakit.observations", "o.observation_id::text"),
+            "person_not_quarantined": ("personakit.persons", "p.person_id::text"),
+        },
+        upstream=(("raw_personakit", "observations"), ("raw_personakit", "persons")),
+    ),
+    EmbeddedSource(
+        table="coach_dialogue_messages",
+        source_table="coach.dialogue_messages",
+        description="Study-coach dialogue messages flagged for recall (not deleted, learner not deleted)",
+        columns=(Column("user_id", "uuid"), Column("session_id", "uuid")),
+        quarantine={
+            "message_not_quarantined": ("coach.dialogue_messages", "m.id::text"),
+            "user_not_quarantined": ("coach.users", "u.id::text"),
+        },
+        upstream=(("raw_coach", "dialogue_messages"), ("raw_coach", "users")),
+    ),
+)
+
+
+def get_source(table: str) -> EmbeddedSource:
+    for source in SOURCES:
+        if source.table == table:
+            return source
+    raise KeyError(f"unknown embedded source {table!r}; known: {', '.join(s.table for s in SOURCES)}")

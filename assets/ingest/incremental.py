@@ -1,0 +1,169 @@
+"""Drain a product's change stream into the warehouse, exactly once.
+
+Each batch: peek up to BATCH_CHANGES messages (whole transactions; pgoutput without streaming emits a
+transaction only at its commit), fold them into a ChangeSet and write it in ONE warehouse transaction
+that also stores the cursor (commit LSN of the last applied transaction). Only after that commit is the
+slot advanced. A crash between the two re-reads transactions whose commit LSN <= cursor: they are
+skipped, so every transaction is applied once. The drain stops at the source WAL position captured
+when it starts (a busy source cannot keep a tick running forever).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import psycopg
+
+from assets.ingest import apply, state, stream
+from assets.ingest.pgoutput import (
+    Begin,
+    Commit,
+    DecodeError,
+    Delete,
+    Insert,
+    Relation,
+    Truncate,
+    Update,
+    decode,
+    lsn_from_str,
+    lsn_to_str,
+)
+
+log = logging.getLogger(__name__)
+
+BATCH_CHANGES = 20_000  # messages per peek (rounded up to whole transactions)
+FETCH_ROWS = 2_000  # rows per fetch from the server-side cursor
+FLUSH_OPS = 10_000  # pending row operations before writing them to the warehouse
+
+# Test hook: called as hook(stage) with stage "applied" (warehouse batch written, not yet committed)
+# and "committed" (cursor committed, slot not yet advanced). None in production.
+BATCH_HOOK: Callable[[str], None] | None = None
+
+
+@dataclass
+class DrainResult:
+    counts: dict[str, apply.Counts] = field(default_factory=dict)
+    transactions: int = 0
+    skipped: int = 0  # re-read transactions at or below the stored cursor
+    batches: int = 0
+    cursor_lsn: str | None = None
+    cursor_committed_at: object | None = None
+    needs_reload: set[str] = field(default_factory=set)
+    unknown_relations: set[str] = field(default_factory=set)
+    seconds: float = 0.0
+
+
+def _hook(stage: str) -> None:
+    if BATCH_HOOK is not None:
+        BATCH_HOOK(stage)
+
+
+def drain(
+    src: psycopg.Connection,
+    wh: psycopg.Connection,
+    stream_row: state.Stream,
+    targets: dict[str, apply.Target],
+    upto_lsn: str,
+) -> DrainResult:
+    """`src` and `wh` are non-autocommit connections owned by the caller."""
+    started = time.monotonic()
+    result = DrainResult(cursor_lsn=stream_row.cursor_lsn, cursor_committed_at=stream_row.cursor_committed_at)
+    relations: dict[int, Relation] = {}
+    cursor = lsn_from_str(stream_row.cursor_lsn) if stream_row.cursor_lsn else 0
+
+    def rel_of(relid: int) -> Relation:
+        try:
+            return relations[relid]
+        except KeyError:
+            raise DecodeError(f"change for relation {relid} before its Relation message") from None
+
+    while True:
+        changes = apply.ChangeSet(targets=targets)
+        last_commit: Commit | None = None
+        last_begin: Begin | None = None
+        in_txn = skip = False
+        messages = 0
+        with src.transaction():
+            with src.cursor(name="tessera_peek") as cur:
+                cur.execute(
+                    stream.PEEK_SQL,
+                    stream.peek_params(stream_row.slot_name, stream_row.publication, upto_lsn, BATCH_CHANGES),
+                )
+                with wh.transaction():
+                    while rows := cur.fetchmany(FETCH_ROWS):
+                        for _lsn, data in rows:
+                            messages += 1
+                            msg = decode(data)
+                            if isinstance(msg, Begin):
+                                in_txn, last_begin = True, msg
+                                skip = msg.final_lsn <= cursor
+                            elif isinstance(msg, Commit):
+                                in_txn = False
+                                last_commit = msg
+                                if skip:
+                                    result.skipped += 1
+                                else:
+                                    result.transactions += 1
+                                    cursor = msg.commit_lsn
+                                    result.cursor_lsn = lsn_to_str(msg.commit_lsn)
+                                    result.cursor_committed_at = msg.commit_time
+                            elif isinstance(msg, Relation):
+                                relations[msg.relid] = msg
+                                if f"{msg.namespace}.{msg.name}" not in targets:
+                                    result.unknown_relations.add(f"{msg.namespace}.{msg.name}")
+                            elif skip:
+                                continue
+                            elif isinstance(msg, (Insert, Update, Delete)):
+                                changes.add(msg, rel_of, lsn_to_str(last_begin.final_lsn))
+                                if changes.pending >= FLUSH_OPS:
+                                    apply.flush(wh, changes)
+                            elif isinstance(msg, Truncate):
+                                apply.flush(wh, changes)
+                                apply.truncate(wh, changes.truncated_targets(msg, rel_of))
+                    if in_txn:
+                        # Cannot happen without the 'streaming' option; refuse rather than apply half.
+                        raise DecodeError("peek ended inside a transaction; nothing of this batch was applied")
+                    if last_commit is None:
+                        break
+                    apply.flush(wh, changes)
+                    if result.cursor_lsn and result.cursor_lsn != stream_row.cursor_lsn:
+                        state.set_cursor(
+                            wh,
+                            stream_row.product,
+                            result.cursor_lsn,
+                            lsn_to_str(last_commit.end_lsn),
+                            result.cursor_committed_at,
+                        )
+                    _hook("applied")
+        _hook("committed")
+        with src.transaction():
+            stream.advance(src, stream_row.slot_name, lsn_to_str(last_commit.end_lsn))
+        stream_row.cursor_lsn = result.cursor_lsn
+        result.batches += 1
+        for name, counts in changes.counts.items():
+            result.counts.setdefault(name, apply.Counts()).add(counts)
+        result.needs_reload |= changes.needs_reload
+        log.info(
+            "change stream %s: batch %s, %s messages, %s transactions applied so far (cursor %s)",
+            stream_row.product, result.batches, messages, result.transactions, result.cursor_lsn,
+        )
+        if last_commit.end_lsn >= lsn_from_str(upto_lsn):
+            break
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def oldest_pending_commit(src: psycopg.Connection, stream_row: state.Stream):
+    """Commit time of the oldest transaction still waiting in the slot, or None when it is drained."""
+    with src.transaction():
+        rows = src.execute(
+            stream.PEEK_SQL, stream.peek_params(stream_row.slot_name, stream_row.publication, None, 1)
+        ).fetchall()
+    for _lsn, data in rows:
+        msg = decode(data)
+        if isinstance(msg, Begin):
+            return msg.commit_time
+    return None

@@ -1,0 +1,54 @@
+-- Ingest bookkeeping in the warehouse (schema tessera_meta). Idempotent: run at the start of every tick.
+CREATE SCHEMA IF NOT EXISTS tessera_meta;
+
+-- One change stream per product: the publication and logical slot in the source, and the cursor.
+CREATE TABLE IF NOT EXISTS tessera_meta.ingest_streams (
+    product             TEXT PRIMARY KEY,
+    source_database     TEXT NOT NULL,
+    slot_name           TEXT NOT NULL,
+    publication         TEXT NOT NULL,
+    created_lsn         PG_LSN,           -- consistent point of the slot
+    cursor_lsn          PG_LSN,           -- commit LSN of the last applied source transaction
+    cursor_end_lsn      PG_LSN,           -- end of that commit record (the slot advances to it)
+    cursor_committed_at TIMESTAMPTZ,
+    created_at          TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at          TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+-- One row per registry table: pending (needs a full load), loaded, or blocked (schema drift).
+CREATE TABLE IF NOT EXISTS tessera_meta.ingest_tables (
+    product         TEXT NOT NULL,
+    table_name      TEXT NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'pending',
+    source_columns  JSONB,                -- [[name, type], ...] at the last full load
+    snapshot_lsn    PG_LSN,               -- source WAL position of the last full load's snapshot
+    loaded_at       TIMESTAMPTZ,
+    load_rows       BIGINT,
+    blocked_reason  TEXT,
+    blocked_at      TIMESTAMPTZ,
+    updated_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
+    row_count       BIGINT,               -- rows in the raw table after the last tick
+    PRIMARY KEY (product, table_name),
+    CONSTRAINT ingest_tables_status_valid CHECK (status IN ('pending', 'loaded', 'blocked'))
+);
+
+ALTER TABLE tessera_meta.ingest_tables ADD COLUMN IF NOT EXISTS row_count BIGINT;
+
+CREATE TABLE IF NOT EXISTS tessera_meta.ingest_drift_events (
+    id          BIGSERIAL PRIMARY KEY,
+    product     TEXT NOT NULL,
+    table_name  TEXT NOT NULL,
+    kind        TEXT NOT NULL,            -- added | dropped | retyped | resynced
+    column_name TEXT,
+    detail      TEXT NOT NULL,
+    detected_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS tessera_meta.ingest_runs (
+    id          BIGSERIAL PRIMARY KEY,
+    product     TEXT NOT NULL,
+    started_at  TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    status      TEXT NOT NULL,            -- ok | blocked
+    results     JSONB NOT NULL
+);

@@ -1,0 +1,92 @@
+"""Source side of change capture: wal_level check, publication, logical slot, peek and advance.
+
+All through the SQL interface (no replication connection): pg_create_logical_replication_slot with the
+built-in pgoutput plugin, pg_logical_slot_peek_binary_changes to read without consuming, and
+pg_replication_slot_advance once the warehouse has committed what was read.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+
+class WalLevelError(RuntimeError):
+    pass
+
+
+def check_wal_level(conn: psycopg.Connection) -> None:
+    level = conn.execute("SHOW wal_level").fetchone()[0]
+    if level != "logical":
+        raise WalLevelError(
+            f"the source Postgres runs with wal_level={level}; Tessera's change capture needs logical decoding. "
+            "Set wal_level = logical (ALTER SYSTEM SET wal_level = 'logical', or -c wal_level=logical) and "
+            "max_replication_slots >= 5 (one slot per product), then restart the source server."
+        )
+
+
+def ensure_publication(conn: psycopg.Connection, schema: str, publication: str) -> None:
+    """A publication of every table in the product's schema (present and future). Publications are
+    catalog entries read by the decoder, not triggers: the products' writes are unchanged."""
+    exists = conn.execute("SELECT 1 FROM pg_publication WHERE pubname = %s", (publication,)).fetchone()
+    if not exists:
+        conn.execute(
+            sql.SQL("CREATE PUBLICATION {} FOR TABLES IN SCHEMA {}").format(
+                sql.Identifier(publication), sql.Identifier(schema)
+            )
+        )
+
+
+def slot_info(conn: psycopg.Connection, slot: str) -> dict | None:
+    row = conn.execute(
+        """SELECT database, plugin, confirmed_flush_lsn::text, restart_lsn::text, wal_status
+             FROM pg_replication_slots WHERE slot_name = %s""",
+        (slot,),
+    ).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("database", "plugin", "confirmed_flush_lsn", "restart_lsn", "wal_status"), row))
+
+
+def create_slot(conn: psycopg.Connection, slot: str) -> str:
+    """Create the logical slot (autocommit connection); returns its consistent point. Waits for the
+    transactions running at that moment to finish, so every later commit is decoded in full."""
+    return conn.execute(
+        "SELECT lsn::text FROM pg_create_logical_replication_slot(%s, 'pgoutput')", (slot,)
+    ).fetchone()[0]
+
+
+def drop_slot(conn: psycopg.Connection, slot: str) -> None:
+    conn.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+
+
+def current_lsn(conn: psycopg.Connection) -> str:
+    return conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0]
+
+
+PEEK_SQL = (
+    "SELECT lsn::text, data FROM pg_logical_slot_peek_binary_changes("
+    "%s, %s::pg_lsn, %s, 'proto_version', '1', 'publication_names', %s)"
+)
+
+
+def peek_params(slot: str, publication: str, upto_lsn: str | None, upto_nchanges: int | None) -> tuple:
+    return (slot, upto_lsn, upto_nchanges, publication)
+
+
+def advance(conn: psycopg.Connection, slot: str, lsn: str) -> None:
+    """Move the slot's confirmed position forward to `lsn` (never backwards)."""
+    info = slot_info(conn, slot)
+    if info is None:
+        raise RuntimeError(f"replication slot {slot} disappeared")
+    behind = conn.execute("SELECT %s::pg_lsn > %s::pg_lsn", (lsn, info["confirmed_flush_lsn"])).fetchone()[0]
+    if behind:
+        conn.execute("SELECT pg_replication_slot_advance(%s, %s::pg_lsn)", (slot, lsn))
+
+
+def lag_bytes(conn: psycopg.Connection, slot: str) -> int:
+    row = conn.execute(
+        "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = %s",
+        (slot,),
+    ).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0

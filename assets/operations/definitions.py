@@ -1,0 +1,88 @@
+"""Operations area: erasure, retention and BI access as assets (group `operations`)."""
+
+import os
+
+import dagster as dg
+
+from assets.operations import bi_access, erasure, retention
+from orchestration.resources import WarehouseDatabase
+
+ERASURES = dg.AssetKey(["tessera_meta", "erasures"])
+RETENTION = dg.AssetKey(["tessera_meta", "retention_log"])
+BI_ACCESS = dg.AssetKey(["tessera_meta", "bi_access"])
+ACCOUNT_TABLE_KEYS = [dg.AssetKey([f"raw_{p}", t]) for p, t, _ in erasure.ACCOUNT_TABLES]
+
+
+@dg.asset(
+    key=ERASURES,
+    group_name="operations",
+    deps=ACCOUNT_TABLE_KEYS,
+    automation_condition=dg.AutomationCondition.eager(),
+    retry_policy=dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL),
+    description="Erases every account deleted in the source from all derived stores (audit logs kept) "
+    "and records each erasure in tessera_meta.erasures.",
+)
+def erasures(context: dg.AssetExecutionContext, warehouse: WarehouseDatabase) -> dg.MaterializeResult:
+    with warehouse.connect() as conn:
+        subjects = erasure.pending_subjects(conn)
+        result = erasure.erase_subjects(conn, subjects, trigger="source_deletion", run_id=context.run_id)
+        conn.commit()
+    context.log.info("erased %s subjects, %s rows", len(subjects), result.total)
+    return dg.MaterializeResult(metadata={
+        "subjects_erased": len(subjects),
+        "rows_removed": result.total,
+        "by_table": dg.MetadataValue.json(result.rows_removed),
+    })
+
+
+@dg.asset_check(asset=ERASURES, description="No derived store still holds the id of an erased subject.")
+def erased_subjects_are_gone(warehouse: WarehouseDatabase) -> dg.AssetCheckResult:
+    with warehouse.connect() as conn:
+        conn.execute(erasure.DDL)
+        subjects = [r[0] for r in conn.execute(
+            "SELECT DISTINCT subject_id FROM tessera_meta.erasures WHERE completed_at > now() - interval '1 day'"
+        ).fetchall()]
+        leftovers = {str(s): erasure.find_subject(conn, s) for s in subjects}
+    leftovers = {s: where for s, where in leftovers.items() if where}
+    return dg.AssetCheckResult(
+        passed=not leftovers,
+        metadata={"subjects_checked": len(subjects), "still_found": dg.MetadataValue.json(leftovers)},
+    )
+
+
+@dg.asset(
+    key=RETENTION,
+    group_name="operations",
+    description="Applies the seeds' retention rules to the raw copies (audit logs 7 years, application "
+    "logs 30 days, API requests 90 days, coach audit 180 days, dialogue 365 days) and reports what it removed.",
+)
+def retention_log(context: dg.AssetExecutionContext, warehouse: WarehouseDatabase) -> dg.MaterializeResult:
+    with warehouse.connect() as conn:
+        removed = retention.apply_raw_retention(conn)
+        conn.commit()
+    context.log.info("retention removed %s rows", sum(removed.values()))
+    return dg.MaterializeResult(metadata={
+        "rows_removed": sum(removed.values()),
+        "by_table": dg.MetadataValue.md("\n".join(["| table | removed |", "|---|---|"] +
+                                                  [f"| {t} | {n} |" for t, n in removed.items()])),
+    })
+
+
+@dg.asset(
+    key=BI_ACCESS,
+    group_name="operations",
+    automation_condition=dg.AutomationCondition.on_cron("*/15 * * * *"),
+    description="Read-only roles tessera_analyst and tessera_dashboard on marts and analytics only, "
+    "with row level security (app.current_user_id) on per-user tables.",
+)
+def bi_access_grants(warehouse: WarehouseDatabase) -> dg.MaterializeResult:
+    with warehouse.connect() as conn:
+        applied = bi_access.apply_bi_access(conn, os.environ.get("TESSERA_BI_PASSWORD") or None)
+        conn.commit()
+    return dg.MaterializeResult(metadata={
+        "roles": ", ".join(applied["roles"]),
+        "row_level_security": dg.MetadataValue.json(applied["row_level_security"]),
+    })
+
+
+defs = dg.Definitions(assets=[erasures, retention_log, bi_access_grants], asset_checks=[erased_subjects_are_gone])

@@ -1,0 +1,238 @@
+"""Erasure: remove a person from every derived store, keep the audit trail, and prove it.
+
+A subject is erased when its account is deleted in the source (MindFlow and coach users and PersonaKit
+persons with deleted_at set) or on demand (`tessera erase --user ID`). One run:
+1. collects every id the subject owns in the raw copies, following the registry's `owner` paths
+   (a user owns entries, an entry owns its tags and attachments, and so on);
+2. deletes those rows from the raw copies, except audit tables (kept for 7 years, DESIGN rule 1),
+   and removes the subject from uuid[] membership columns (Mosaic group members);
+3. deletes, in every table of the derived schemas (marts, analytics, vectors, persona, search, ...),
+   each row with a uuid column equal to the subject or an owned id, or a uuid[] column containing one;
+4. records the erasure with per-table counts in tessera_meta.erasures.
+The erasure check scans every table of every derived schema (uuid, uuid[], text and jsonb columns)
+for the subject's id and reports where it is still found. The catalog drives steps 3 and the check,
+so a table added by any area is covered without changing this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+
+from sources.registry import TABLES, SourceTable
+
+log = logging.getLogger(__name__)
+
+DERIVED_SCHEMAS = ("marts", "intermediate", "staging", "analytics", "vectors", "persona", "search")
+# source tables whose soft-deleted rows are deleted accounts: (product, table, key column)
+ACCOUNT_TABLES = (("mindflow", "users", "id"), ("coach", "users", "id"), ("personakit", "persons", "person_id"))
+
+DDL = """
+CREATE SCHEMA IF NOT EXISTS tessera_meta;
+CREATE TABLE IF NOT EXISTS tessera_meta.erasures (
+    erasure_id    BIGSERIAL PRIMARY KEY,
+    subject_id    UUID NOT NULL,
+    trigger       TEXT NOT NULL CHECK (trigger IN ('source_deletion', 'on_demand')),
+    requested_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    completed_at  TIMESTAMPTZ,
+    rows_removed  JSONB NOT NULL DEFAULT '{}'::jsonb,
+    run_id        TEXT
+);
+CREATE INDEX IF NOT EXISTS erasures_subject ON tessera_meta.erasures (subject_id);
+"""
+
+
+@dataclass
+class ErasureResult:
+    subject_ids: list[str]
+    rows_removed: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.rows_removed.values())
+
+
+def parse_subject(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise ValueError(f"not a user id (UUID): {value!r}") from exc
+
+
+def owner_plan(tables: tuple[SourceTable, ...] = TABLES) -> list[tuple[SourceTable, str, SourceTable | None]]:
+    """For each owned raw table: (table, owner column, parent table or None when the column holds the
+    subject itself). Parents come before their children, as in the registry."""
+    by_name = {(t.product, t.name): t for t in tables}
+    plan = []
+    for table in tables:
+        if table.owner is None:
+            continue
+        if isinstance(table.owner, str):
+            plan.append((table, table.owner, None))
+        else:
+            column, parent = table.owner
+            plan.append((table, column, by_name[(table.product, parent)]))
+    return plan
+
+
+def _raw(table: SourceTable) -> sql.Composed:
+    return sql.SQL("{}.{}").format(sql.Identifier(table.raw_schema), sql.Identifier(table.name))
+
+
+def _exists(conn: psycopg.Connection, schema: str, name: str) -> bool:
+    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}"."{name}"',)).fetchone()[0]
+
+
+def collect_owned_ids(conn: psycopg.Connection, subjects: list[uuid.UUID]) -> dict[str, set]:
+    """{qualified table: keys (single-column keys) owned by any of the subjects}, across every product."""
+    owned: dict[str, set] = {}
+    for table, column, parent in owner_plan():
+        if not _exists(conn, table.raw_schema, table.name) or len(table.key) != 1:
+            continue
+        wanted = [str(s) for s in subjects] if parent is None else [str(k) for k in owned.get(parent.qualified, ())]
+        if not wanted:
+            continue
+        rows = conn.execute(
+            sql.SQL("SELECT {key} FROM {t} WHERE {col}::text = ANY(%s)").format(
+                key=sql.Identifier(table.key[0]), t=_raw(table), col=sql.Identifier(column)),
+            (wanted,),
+        ).fetchall()
+        if rows:
+            owned.setdefault(table.qualified, set()).update(r[0] for r in rows)
+    return owned
+
+
+def _count(result: ErasureResult, where: str, n: int) -> None:
+    if n:
+        result.rows_removed[where] = result.rows_removed.get(where, 0) + n
+
+
+def _erase_raw(conn: psycopg.Connection, subjects: list[uuid.UUID], owned: dict[str, set], result: ErasureResult) -> None:
+    for table, _column, _parent in reversed(owner_plan()):
+        keys = owned.get(table.qualified)
+        if not keys or table.audit:
+            continue
+        deleted = conn.execute(
+            sql.SQL("DELETE FROM {t} WHERE {key}::text = ANY(%s)").format(t=_raw(table), key=sql.Identifier(table.key[0])),
+            ([str(k) for k in keys],),
+        ).rowcount
+        _count(result, f"{table.raw_schema}.{table.name}", deleted)
+    # membership arrays (Mosaic groups.members) lose the subjects
+    for schema, table, column in _columns_of_type(conn, sorted({t.raw_schema for t in TABLES}), ("uuid[]",)):
+        changed = conn.execute(
+            sql.SQL("UPDATE {}.{} SET {c} = ARRAY(SELECT m FROM unnest({c}) m WHERE m <> ALL(%s::uuid[])) "
+                    "WHERE {c} && %s::uuid[]").format(sql.Identifier(schema), sql.Identifier(table), c=sql.Identifier(column)),
+            (subjects, subjects),
+        ).rowcount
+        _count(result, f"{schema}.{table}.{column}", changed)
+
+
+def _columns_of_type(conn: psycopg.Connection, schemas, types: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """(schema, table, column) of tables (not views) in schemas whose column type is one of types."""
+    return conn.execute(
+        """SELECT n.nspname, c.relname, a.attname
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+              AND a.attnum > 0 AND NOT a.attisdropped AND format_type(a.atttypid, NULL) = ANY(%s)
+            ORDER BY 1, 2, 3""",
+        (list(schemas), list(types)),
+    ).fetchall()
+
+
+def _erase_derived(conn: psycopg.Connection, ids: list[uuid.UUID], result: ErasureResult) -> None:
+    for schema, table, column in _columns_of_type(conn, DERIVED_SCHEMAS, ("uuid",)):
+        deleted = conn.execute(
+            sql.SQL("DELETE FROM {}.{} WHERE {} = ANY(%s::uuid[])").format(
+                sql.Identifier(schema), sql.Identifier(table), sql.Identifier(column)), (ids,)
+        ).rowcount
+        _count(result, f"{schema}.{table}", deleted)
+    for schema, table, column in _columns_of_type(conn, DERIVED_SCHEMAS, ("uuid[]",)):
+        deleted = conn.execute(
+            sql.SQL("DELETE FROM {}.{} WHERE {} && %s::uuid[]").format(
+                sql.Identifier(schema), sql.Identifier(table), sql.Identifier(column)), (ids,)
+        ).rowcount
+        _count(result, f"{schema}.{table}", deleted)
+
+
+def erase_subjects(conn: psycopg.Connection, subjects: list[uuid.UUID], *, trigger: str,
+                   run_id: str | None = None) -> ErasureResult:
+    """Erase the subjects in the caller's transaction, one pass over every store, and record each."""
+    conn.execute(DDL)
+    result = ErasureResult([str(s) for s in subjects])
+    if not subjects:
+        return result
+    owned = collect_owned_ids(conn, subjects)
+    ids = sorted({*subjects, *(uuid.UUID(str(k)) for keys in owned.values() for k in keys if _is_uuid(k))}, key=str)
+    _erase_derived(conn, ids, result)
+    _erase_raw(conn, subjects, owned, result)
+    for hook in ERASURE_HOOKS:
+        for where, n in hook(subjects, ids).items():
+            _count(result, where, n)
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO tessera_meta.erasures (subject_id, trigger, completed_at, rows_removed, run_id) "
+            "VALUES (%s, %s, now(), %s, %s)",
+            [(s, trigger, psycopg.types.json.Jsonb(result.rows_removed), run_id) for s in subjects],
+        )
+    return result
+
+
+def _is_uuid(value) -> bool:
+    if isinstance(value, uuid.UUID):
+        return True
+    try:
+        uuid.UUID(str(value))
+        return True
+    except ValueError:
+        return False
+
+
+# Stores outside the warehouse (the Elasticsearch backend) register a callable here:
+# hook(subject_ids, all_owned_ids) -> {"where": rows_removed}.
+ERASURE_HOOKS: list = []
+
+
+def pending_subjects(conn: psycopg.Connection) -> list[uuid.UUID]:
+    """Accounts soft-deleted in the source whose raw copies still hold them, plus erased subjects whose
+    rows came back (a late change re-ingested them)."""
+    conn.execute(DDL)
+    pending: set[uuid.UUID] = set()
+    for product, table, key in ACCOUNT_TABLES:
+        if _exists(conn, f"raw_{product}", table):
+            pending.update(r[0] for r in conn.execute(
+                sql.SQL("SELECT {k} FROM {s}.{t} WHERE deleted_at IS NOT NULL").format(
+                    k=sql.Identifier(key), s=sql.Identifier(f"raw_{product}"), t=sql.Identifier(table))).fetchall())
+    erased = [r[0] for r in conn.execute("SELECT DISTINCT subject_id FROM tessera_meta.erasures").fetchall()]
+    if erased:
+        for table, column, parent in owner_plan():
+            if parent is None and not table.audit and _exists(conn, table.raw_schema, table.name):
+                pending.update(r[0] for r in conn.execute(
+                    sql.SQL("SELECT DISTINCT {c}::uuid FROM {t} WHERE {c}::text = ANY(%s)").format(
+                        c=sql.Identifier(column), t=_raw(table)), ([str(e) for e in erased],)).fetchall())
+    return sorted(pending, key=str)
+
+
+def find_subject(conn: psycopg.Connection, subject: uuid.UUID, *, include_raw: bool = True) -> list[str]:
+    """Every place ("schema.table.column") a derived store still holds the subject's id, as a uuid or
+    inside text/jsonb. Audit tables are exempt (kept by rule 1)."""
+    schemas = list(DERIVED_SCHEMAS) + ([t.raw_schema for t in TABLES] if include_raw else [])
+    audit = {(t.raw_schema, t.name) for t in TABLES if t.audit}
+    found = []
+    text_id = str(subject)
+    for schema, table, column in _columns_of_type(
+        conn, sorted(set(schemas)), ("uuid", "uuid[]", "text", "character varying", "jsonb", "json")
+    ):
+        if (schema, table) in audit:
+            continue
+        hit = conn.execute(
+            sql.SQL("SELECT EXISTS (SELECT 1 FROM {}.{} WHERE strpos({}::text, %s) > 0)").format(
+                sql.Identifier(schema), sql.Identifier(table), sql.Identifier(column)), (text_id,)
+        ).fetchone()[0]
+        if hit:
+            found.append(f"{schema}.{table}.{column}")
+    return found

@@ -1,0 +1,602 @@
+"""The Elasticsearch backend (full stack): the MindFlow seed's `journal_entries` index and a Mosaic story
+index, behind aliases over versioned indices.
+
+- Mappings: the seed's mapping and `journal_analyzer` (standard tokenizer, lowercase, asciifolding,
+  stop, snowball), plus `embedding` (dense_vector, cosine, int8_hnsw set explicitly: 9.1+ would default
+  a 384-dim field to bbq_hnsw), a context completion field `tagSuggest` (context userId, so a user is
+  only ever offered their own tags) and the privacy/access fields (aiEligible; isPublic/readers).
+- Rebuild: index every document into `<alias>_v<N>`, then move the alias in ONE `_aliases` request.
+- Sync: only documents whose fingerprint changed are sent, deletes for documents no longer eligible;
+  each write carries an external version (version_type=external) from the warehouse ledger
+  `search.es_ledger`: max(row change cursor, last version + 1), so a stale or replayed write loses.
+  Elasticsearch keeps a deleted document's version only 60 s (index.gc_deletes): a full rebuild is the
+  periodic reconciliation.
+- Bulk: helpers.streaming_bulk with retries and exponential backoff on 429; every item is checked
+  (the bulk call itself returns 200): version conflicts count as stale, a delete of a missing document
+  is fine, anything else raises BulkIndexingError after the ledger records what did succeed.
+- Hybrid: Elasticsearch's RRF retriever needs a paid licence, so a BM25 query and a kNN query are
+  fused on the client (assets/search/rrf.py).
+
+Request and mapping building are pure functions (tested without a server); the client is imported only
+inside functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+import psycopg
+
+from assets.search.documents import JOURNAL, STORY, ActiveModel, DocumentKind, document_query, ensure_search_schema
+from assets.search.model import Hit, JournalQuery, SearchResult, StoryQuery, candidate_count, validate
+from assets.search.postgres_backend import IndexReport
+from assets.search.rrf import RRF_K, reciprocal_rank_fusion
+
+JOURNAL_ALIAS = "journal_entries"
+STORY_ALIAS = "mosaic_stories"
+TAG_FACET_SIZE = 20
+
+
+# ---------------------------------------------------------------------------------------------------
+# Mappings
+# ---------------------------------------------------------------------------------------------------
+
+def analysis_settings() -> dict[str, Any]:
+    return {
+        "analyzer": {
+            "journal_analyzer": {"type": "custom", "tokenizer": "standard",
+                                 "filter": ["lowercase", "asciifolding", "stop", "snowball"]},
+            "tag_analyzer": {"type": "custom", "tokenizer": "keyword", "filter": ["lowercase", "asciifolding"]},
+        }
+    }
+
+
+def embedding_mapping(dims: int) -> dict[str, Any]:
+    return {"type": "dense_vector", "dims": dims, "index": True, "similarity": "cosine",
+            "index_options": {"type": "int8_hnsw"}}
+
+
+def journal_index_body(dims: int | None, *, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
+    """The seed's `journal_entries` settings and mapping, sized for one node, plus vector, completion and
+    privacy fields. dims=None (no embedding model yet) leaves the vector field out."""
+    properties: dict[str, Any] = {
+        "id": {"type": "keyword"},
+        "userId": {"type": "keyword"},
+        "date": {"type": "date", "format": "yyyy-MM-dd"},
+        "title": {"type": "text", "analyzer": "journal_analyzer", "fields": {"keyword": {"type": "keyword"}}},
+        "content": {"type": "text", "analyzer": "journal_analyzer", "term_vector": "with_positions_offsets"},
+        "mood": {"type": "keyword"},
+        "tags": {"type": "keyword"},
+        "location": {"type": "text", "fields": {"keyword": {"type": "keyword"}}},
+        "wordCount": {"type": "integer"},
+        "isPrivate": {"type": "boolean"},
+        "createdAt": {"type": "date"},
+        "updatedAt": {"type": "date"},
+        # Tessera's additions
+        "privateMode": {"type": "boolean"},
+        "aiEligible": {"type": "boolean"},
+        "tagSuggest": {"type": "completion", "analyzer": "tag_analyzer", "search_analyzer": "tag_analyzer",
+                       "contexts": [{"name": "userId", "type": "category", "path": "userId"}]},
+    }
+    if dims:
+        properties["embedding"] = embedding_mapping(dims)
+    return {"settings": {"number_of_shards": shards, "number_of_replicas": replicas, "analysis": analysis_settings()},
+            "mappings": {"dynamic": "strict", "properties": properties}}
+
+
+def story_index_body(dims: int | None, *, shards: int = 1, replicas: int = 0) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "id": {"type": "keyword"},
+        "legacyId": {"type": "keyword"},
+        "legacyName": {"type": "text", "fields": {"keyword": {"type": "keyword"}}},
+        "submittedBy": {"type": "keyword"},
+        "legacyAdmin": {"type": "keyword"},
+        "visibility": {"type": "keyword"},
+        "isPublic": {"type": "boolean"},
+        "readers": {"type": "keyword"},
+        "title": {"type": "text", "analyzer": "journal_analyzer", "fields": {"keyword": {"type": "keyword"}}},
+        "content": {"type": "text", "analyzer": "journal_analyzer", "term_vector": "with_positions_offsets"},
+        "storyType": {"type": "keyword"},
+        "tags": {"type": "keyword"},
+        "approved": {"type": "boolean"},
+        "createdAt": {"type": "date"},
+        "updatedAt": {"type": "date"},
+    }
+    if dims:
+        properties["embedding"] = embedding_mapping(dims)
+    return {"settings": {"number_of_shards": shards, "number_of_replicas": replicas, "analysis": analysis_settings()},
+            "mappings": {"dynamic": "strict", "properties": properties}}
+
+
+def versioned_index(alias: str, version: int) -> str:
+    return f"{alias}_v{version}"
+
+
+def index_version(name: str) -> int | None:
+    head, _, tail = name.rpartition("_v")
+    return int(tail) if head and tail.isdigit() else None
+
+
+def alias_swap_body(alias: str, new_index: str, old_indices: Iterable[str]) -> dict[str, Any]:
+    """One `_aliases` request: the alias leaves every old index and lands on the new one atomically."""
+    actions: list[dict[str, Any]] = [{"remove": {"index": old, "alias": alias}} for old in sorted(old_indices)
+                                     if old != new_index]
+    actions.append({"add": {"index": new_index, "alias": alias, "is_write_index": True}})
+    return {"actions": actions}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Documents and bulk actions
+# ---------------------------------------------------------------------------------------------------
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat()
+
+
+def _vector(value: Any) -> list[float] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [float(x) for x in value.strip("[]").split(",") if x]
+    return [float(x) for x in value]
+
+
+def journal_document(row: dict[str, Any]) -> dict[str, Any]:
+    """A warehouse journal document row -> the seed's camelCase document."""
+    doc = {
+        "id": str(row["id"]), "userId": str(row["user_id"]), "date": row["date"].isoformat(),
+        "title": row["title"], "content": row["content"], "mood": row["mood"], "tags": list(row["tags"]),
+        "location": row["location"], "wordCount": row["word_count"], "isPrivate": bool(row["is_private"]),
+        "createdAt": _iso(row["created_at"]), "updatedAt": _iso(row["updated_at"]),
+        "privateMode": bool(row["private_mode"]), "aiEligible": bool(row["ai_eligible"]),
+    }
+    if row["tags"]:
+        doc["tagSuggest"] = {"input": list(row["tags"])}
+    vector = _vector(row.get("embedding")) if row["ai_eligible"] else None  # rule 2, again
+    if vector is not None:
+        doc["embedding"] = vector
+    return doc
+
+
+def story_document(row: dict[str, Any]) -> dict[str, Any]:
+    doc = {
+        "id": str(row["id"]), "legacyId": str(row["legacy_id"]), "legacyName": row["legacy_name"],
+        "submittedBy": str(row["submitted_by"]),
+        "legacyAdmin": str(row["legacy_admin"]) if row["legacy_admin"] else None,
+        "visibility": row["visibility"], "isPublic": bool(row["is_public"]),
+        "readers": [str(r) for r in row["readers"]], "title": row["title"], "content": row["content"],
+        "storyType": row["story_type"], "tags": list(row["tags"]), "approved": bool(row["approved"]),
+        "createdAt": _iso(row["created_at"]), "updatedAt": _iso(row["updated_at"]),
+    }
+    vector = _vector(row.get("embedding"))
+    if vector is not None:
+        doc["embedding"] = vector
+    return doc
+
+
+def index_action(index: str, doc_id: str, version: int, source: dict[str, Any]) -> dict[str, Any]:
+    return {"_op_type": "index", "_index": index, "_id": doc_id, "version": int(version),
+            "version_type": "external", "_source": source}
+
+
+def delete_action(index: str, doc_id: str, version: int) -> dict[str, Any]:
+    return {"_op_type": "delete", "_index": index, "_id": doc_id, "version": int(version),
+            "version_type": "external"}
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    fingerprint: str | None
+    version: int
+    deleted: bool = False
+
+
+@dataclass
+class SyncPlan:
+    upserts: list[tuple[str, int, str]] = field(default_factory=list)   # (id, version, fingerprint)
+    deletes: list[tuple[str, int]] = field(default_factory=list)        # (id, version)
+
+
+def plan_sync(documents: dict[str, tuple[str, int]], ledger: dict[str, LedgerEntry], *, full: bool = False) -> SyncPlan:
+    """What to send: documents is id -> (fingerprint, source_version). An upsert's external version is the
+    row's change cursor, raised above the last version sent so it always increases; a delete's is the
+    last version + 1. full=True sends every document (a rebuild into an empty index)."""
+    plan = SyncPlan()
+    for doc_id, (fingerprint, source_version) in documents.items():
+        previous = ledger.get(doc_id)
+        if previous is None:
+            plan.upserts.append((doc_id, max(int(source_version), 1), fingerprint))
+        elif full or previous.deleted or previous.fingerprint != fingerprint:
+            version = max(int(source_version), previous.version + (0 if full and previous.fingerprint == fingerprint
+                                                                     and not previous.deleted else 1))
+            plan.upserts.append((doc_id, version, fingerprint))
+    for doc_id, previous in ledger.items():
+        if doc_id not in documents and not previous.deleted and not full:
+            plan.deletes.append((doc_id, previous.version + 1))
+    return plan
+
+
+@dataclass
+class BulkOutcome:
+    succeeded: list[tuple[str, str]] = field(default_factory=list)  # (op, id)
+    stale: list[str] = field(default_factory=list)                  # version conflicts: a newer write won
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def classify_bulk_item(ok: bool, item: dict[str, Any], outcome: BulkOutcome) -> None:
+    """Sort one streaming_bulk result into succeeded / stale / errors."""
+    op, result = next(iter(item.items()))
+    doc_id = str(result.get("_id"))
+    status = result.get("status", 0)
+    error = result.get("error") or {}
+    error_type = error.get("type") if isinstance(error, dict) else str(error)
+    if ok or (op == "delete" and status == 404):
+        outcome.succeeded.append((op, doc_id))
+    elif status == 409 and error_type == "version_conflict_engine_exception":
+        outcome.stale.append(doc_id)
+    else:
+        outcome.errors.append({"op": op, "id": doc_id, "status": status, "error": error})
+
+
+class BulkIndexingError(RuntimeError):
+    def __init__(self, errors: list[dict[str, Any]]):
+        super().__init__(f"{len(errors)} bulk item(s) failed; first: {errors[:3]}")
+        self.errors = errors
+
+
+# ---------------------------------------------------------------------------------------------------
+# Queries
+# ---------------------------------------------------------------------------------------------------
+
+HIGHLIGHT = {"pre_tags": ["<em>"], "post_tags": ["</em>"],
+             "fields": {"title": {"number_of_fragments": 0}, "content": {"fragment_size": 150, "number_of_fragments": 3}}}
+_TEXT_FIELDS = ["title^3", "content^2", "tags"]
+
+
+def journal_filters(query: JournalQuery, *, eligible_only: bool = False) -> list[dict[str, Any]]:
+    filters: list[dict[str, Any]] = [{"term": {"userId": str(query.user_id)}}]
+    if eligible_only:
+        filters += [{"term": {"aiEligible": True}}, {"exists": {"field": "embedding"}}]
+    if query.moods:
+        filters.append({"terms": {"mood": [m.lower() for m in query.moods]}})
+    for tag in query.tags:
+        filters.append({"term": {"tags": tag.strip().lower()}})
+    if query.date_from or query.date_to:
+        bounds = {}
+        if query.date_from:
+            bounds["gte"] = query.date_from.isoformat()
+        if query.date_to:
+            bounds["lte"] = query.date_to.isoformat()
+        filters.append({"range": {"date": bounds}})
+    return filters
+
+
+def story_filters(query: StoryQuery, *, eligible_only: bool = False) -> list[dict[str, Any]]:
+    filters: list[dict[str, Any]] = [{"bool": {"should": [{"term": {"isPublic": True}},
+                                                          {"term": {"readers": str(query.user_id)}}],
+                                               "minimum_should_match": 1}}]
+    if eligible_only:
+        filters.append({"exists": {"field": "embedding"}})
+    for tag in query.tags:
+        filters.append({"term": {"tags": tag}})
+    if query.legacy_id:
+        filters.append({"term": {"legacyId": str(query.legacy_id)}})
+    if query.story_types:
+        filters.append({"terms": {"storyType": list(query.story_types)}})
+    if query.date_from or query.date_to:
+        bounds = {}
+        if query.date_from:
+            bounds["gte"] = query.date_from.isoformat()
+        if query.date_to:
+            bounds["lt"] = (query.date_to + dt.timedelta(days=1)).isoformat()
+        filters.append({"range": {"createdAt": bounds}})
+    return filters
+
+
+JOURNAL_AGGS = {"mood": {"terms": {"field": "mood", "size": 10}}, "tags": {"terms": {"field": "tags", "size": TAG_FACET_SIZE}}}
+STORY_AGGS = {"tags": {"terms": {"field": "tags", "size": TAG_FACET_SIZE}}, "story_type": {"terms": {"field": "storyType"}},
+              "legacy": {"terms": {"field": "legacyName.keyword", "size": TAG_FACET_SIZE}}}
+JOURNAL_SOURCE = ["id", "title", "date", "mood", "tags"]
+STORY_SOURCE = ["id", "title", "createdAt", "tags", "legacyId", "legacyName", "storyType", "visibility"]
+
+
+def keyword_body(text: str, filters: list[dict[str, Any]], *, size: int, aggs: dict | None, source: list[str],
+                 date_field: str) -> dict[str, Any]:
+    """BM25 over title^3, content^2, tags, scoped and filtered in `filter` (no effect on scores)."""
+    must = {"multi_match": {"query": text, "fields": _TEXT_FIELDS}} if text.strip() else {"match_all": {}}
+    body: dict[str, Any] = {"query": {"bool": {"must": [must], "filter": filters}}, "size": size,
+                            "_source": source, "track_total_hits": True}
+    if text.strip():
+        body["highlight"] = HIGHLIGHT
+        body["sort"] = ["_score", {date_field: "desc"}, {"id": "asc"}]
+    else:
+        body["sort"] = [{date_field: "desc"}, {"id": "asc"}]
+    if aggs:
+        body["aggs"] = aggs
+    return body
+
+
+def knn_body(vector: Sequence[float], filters: list[dict[str, Any]], *, k: int, size: int, aggs: dict | None,
+             source: list[str], text: str = "") -> dict[str, Any]:
+    """Approximate kNN with the scope and filters inside the kNN filter (pre-filtering, so k results
+    come from the user's own eligible documents). Aggregations cover the k nearest."""
+    body: dict[str, Any] = {
+        "knn": {"field": "embedding", "query_vector": [float(x) for x in vector], "k": k,
+                "num_candidates": max(2 * k, 100), "filter": {"bool": {"filter": filters}}},
+        "size": size, "_source": source,
+    }
+    if text.strip():
+        body["highlight"] = dict(HIGHLIGHT, highlight_query={"multi_match": {"query": text, "fields": _TEXT_FIELDS}})
+    if aggs:
+        body["aggs"] = aggs
+    return body
+
+
+def tag_suggest_body(prefix: str, user_id: str, *, size: int = 10) -> dict[str, Any]:
+    """The seed's tag completion, limited to the user's own documents by the userId context."""
+    return {"_source": False, "suggest": {"tag-suggest": {"prefix": prefix.strip().lower(), "completion": {
+        "field": "tagSuggest", "size": size, "skip_duplicates": True, "contexts": {"userId": [str(user_id)]}}}}}
+
+
+def parse_facets(response: dict[str, Any]) -> dict[str, dict[str, int]]:
+    return {name: {str(b["key"]): int(b["doc_count"]) for b in agg.get("buckets", [])}
+            for name, agg in (response.get("aggregations") or {}).items()}
+
+
+def facets_from_sources(sources: Iterable[dict[str, Any]], fields: dict[str, str], sizes: dict[str, int | None]) -> dict[str, dict[str, int]]:
+    """Facet counts computed on the client (hybrid: over the fused candidates)."""
+    counts: dict[str, dict[str, int]] = {name: {} for name in fields}
+    for source in sources:
+        for name, field_name in fields.items():
+            values = source.get(field_name)
+            for value in values if isinstance(values, list) else [values]:
+                if value is not None:
+                    counts[name][str(value)] = counts[name].get(str(value), 0) + 1
+    out = {}
+    for name, values in counts.items():
+        ordered = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))
+        out[name] = dict(ordered[: sizes.get(name)] if sizes.get(name) else ordered)
+    return out
+
+
+def _journal_hit(raw: dict[str, Any], score: float) -> Hit:
+    src = raw.get("_source", {})
+    return Hit(id=str(raw["_id"]), score=float(score), title=src.get("title", ""),
+               date=dt.date.fromisoformat(src["date"]) if src.get("date") else None, mood=src.get("mood"),
+               tags=tuple(src.get("tags") or ()), highlights=dict(raw.get("highlight") or {}))
+
+
+def _story_hit(raw: dict[str, Any], score: float) -> Hit:
+    src = raw.get("_source", {})
+    created = src.get("createdAt")
+    return Hit(id=str(raw["_id"]), score=float(score), title=src.get("title", ""),
+               date=dt.datetime.fromisoformat(created).date() if created else None, tags=tuple(src.get("tags") or ()),
+               highlights=dict(raw.get("highlight") or {}),
+               extra={"legacy_id": src.get("legacyId"), "legacy": src.get("legacyName"),
+                      "story_type": src.get("storyType"), "visibility": src.get("visibility")})
+
+
+def fuse_hybrid(keyword_hits: list[dict[str, Any]], knn_hits: list[dict[str, Any]], *, limit: int,
+                k: int = RRF_K) -> list[tuple[dict[str, Any], float]]:
+    """Client-side RRF of the two arms; highlights come from the keyword arm."""
+    by_id: dict[str, dict[str, Any]] = {}
+    for raw in knn_hits + keyword_hits:  # keyword last so its highlight wins
+        merged = dict(by_id.get(str(raw["_id"]), {}), **raw)
+        by_id[str(raw["_id"])] = merged
+    fused = reciprocal_rank_fusion([[str(h["_id"]) for h in keyword_hits], [str(h["_id"]) for h in knn_hits]], k=k,
+                                   limit=limit)
+    return [(by_id[doc_id], score) for doc_id, score in fused]
+
+
+# ---------------------------------------------------------------------------------------------------
+# The backend
+# ---------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EsIndex:
+    alias: str
+    kind: DocumentKind
+    body: Callable[..., dict[str, Any]]
+    to_document: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+JOURNAL_ES = EsIndex(JOURNAL_ALIAS, JOURNAL, journal_index_body, journal_document)
+STORY_ES = EsIndex(STORY_ALIAS, STORY, story_index_body, story_document)
+
+
+def fetch_documents(warehouse_url: str, kind: DocumentKind) -> tuple[list[dict[str, Any]], ActiveModel | None]:
+    from psycopg.rows import dict_row
+
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        with conn.transaction():
+            ensure_search_schema(conn)
+        query, model = document_query(conn, kind)
+        with conn.cursor(row_factory=dict_row) as cur:
+            rows = cur.execute(query).fetchall()
+    return rows, model
+
+
+class ElasticsearchBackend:
+    name = "elasticsearch"
+
+    def __init__(self, url: str, warehouse_url: str, *, encoder_for: Callable[[str], Any] | None = None,
+                 shards: int = 1, replicas: int = 0, max_retries: int = 5, initial_backoff: float = 1.0,
+                 max_backoff: float = 30.0, chunk_size: int = 500):
+        self.url, self.warehouse_url = url, warehouse_url
+        self._client = None
+        self._encoder_for = encoder_for
+        self.shards, self.replicas = shards, replicas
+        self.bulk_options = {"max_retries": max_retries, "initial_backoff": initial_backoff,
+                             "max_backoff": max_backoff, "chunk_size": chunk_size}
+
+    @property
+    def client(self):
+        if self._client is None:
+            from elasticsearch import Elasticsearch
+
+            self._client = Elasticsearch(self.url, request_timeout=60, retry_on_timeout=True, max_retries=3)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # indexing ---------------------------------------------------------------------------------
+    def _indices(self, alias: str) -> list[str]:
+        found = self.client.indices.get(index=f"{alias}_v*", allow_no_indices=True, expand_wildcards="open")
+        return sorted((name for name in found if index_version(name) is not None), key=index_version)
+
+    def _aliased(self, alias: str) -> list[str]:
+        if not self.client.indices.exists_alias(name=alias):
+            return []
+        return sorted(self.client.indices.get_alias(name=alias).keys())
+
+    def _ledger(self, alias: str) -> dict[str, LedgerEntry]:
+        with psycopg.connect(self.warehouse_url) as conn:
+            rows = conn.execute("SELECT doc_id::text, fingerprint, version, deleted FROM search.es_ledger WHERE alias = %s",
+                                (alias,)).fetchall()
+        return {r[0]: LedgerEntry(r[1], int(r[2]), bool(r[3])) for r in rows}
+
+    def _record(self, alias: str, written: list[tuple[str, int, str | None, bool]], *, reset: bool = False) -> None:
+        with psycopg.connect(self.warehouse_url) as conn:
+            if reset:
+                conn.execute("DELETE FROM search.es_ledger WHERE alias = %s", (alias,))
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO search.es_ledger (alias, doc_id, fingerprint, version, deleted) VALUES (%s, %s, %s, %s, %s) "
+                    "ON CONFLICT (alias, doc_id) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, "
+                    "version = EXCLUDED.version, deleted = EXCLUDED.deleted, updated_at = now()",
+                    [(alias, doc_id, fp, version, deleted) for doc_id, version, fp, deleted in written])
+
+    def _bulk(self, actions: Iterator[dict[str, Any]]) -> BulkOutcome:
+        from elasticsearch.helpers import streaming_bulk
+
+        outcome = BulkOutcome()
+        for ok, item in streaming_bulk(self.client, actions, raise_on_error=False, raise_on_exception=True,
+                                       yield_ok=True, **self.bulk_options):
+            classify_bulk_item(ok, item, outcome)
+        return outcome
+
+    def refresh(self, which: str, *, full: bool = False) -> IndexReport:
+        index = JOURNAL_ES if which == "journal" else STORY_ES
+        if full or not self._aliased(index.alias):
+            return self.rebuild(index)
+        return self.sync(index)
+
+    def rebuild(self, index: EsIndex) -> IndexReport:
+        rows, model = fetch_documents(self.warehouse_url, index.kind)
+        existing = self._indices(index.alias)
+        version = (index_version(existing[-1]) if existing else 0) + 1
+        target = versioned_index(index.alias, version)
+        body = index.body(model.dimension if model else None, shards=self.shards, replicas=self.replicas)
+        self.client.indices.create(index=target, body=body)
+        ledger = self._ledger(index.alias)
+        documents = {str(r["id"]): (r["fingerprint"], int(r["source_version"])) for r in rows}
+        plan = plan_sync(documents, ledger, full=True)
+        by_id = {str(r["id"]): r for r in rows}
+        outcome = self._bulk(index_action(target, doc_id, v, index.to_document(by_id[doc_id]))
+                             for doc_id, v, _ in plan.upserts)
+        if outcome.errors:
+            self.client.indices.delete(index=target)  # never swap to a partial index
+            raise BulkIndexingError(outcome.errors)
+        self.client.indices.refresh(index=target)
+        old = self._aliased(index.alias)
+        self.client.indices.update_aliases(body=alias_swap_body(index.alias, target, old))
+        self._record(index.alias, [(d, v, fp, False) for d, v, fp in plan.upserts], reset=True)
+        for name in existing[:-1]:  # keep the previous index for a roll-back, drop older ones
+            self.client.indices.delete(index=name, ignore_unavailable=True)
+        removed = sum(1 for d, e in ledger.items() if d not in documents and not e.deleted)
+        return IndexReport(index.alias, self.name, version, True, len(rows), len(plan.upserts), removed,
+                           model.model_id if model else None)
+
+    def sync(self, index: EsIndex) -> IndexReport:
+        rows, model = fetch_documents(self.warehouse_url, index.kind)
+        documents = {str(r["id"]): (r["fingerprint"], int(r["source_version"])) for r in rows}
+        plan = plan_sync(documents, self._ledger(index.alias))
+        by_id = {str(r["id"]): r for r in rows}
+
+        def actions():
+            for doc_id, version, _ in plan.upserts:
+                yield index_action(index.alias, doc_id, version, index.to_document(by_id[doc_id]))
+            for doc_id, version in plan.deletes:
+                yield delete_action(index.alias, doc_id, version)
+
+        outcome = self._bulk(actions())
+        done = {doc_id for _, doc_id in outcome.succeeded} | set(outcome.stale)
+        versions = {d: (v, fp) for d, v, fp in plan.upserts}
+        written = [(d, versions[d][0], versions[d][1], False) for d in done if d in versions]
+        written += [(d, v, None, True) for d, v in plan.deletes if d in done]
+        self._record(index.alias, written)
+        if outcome.errors:
+            raise BulkIndexingError(outcome.errors)
+        current = self._aliased(index.alias)
+        return IndexReport(index.alias, self.name, index_version(current[0]) if current else 0, False, len(rows),
+                           sum(1 for op, _ in outcome.succeeded if op == "index"),
+                           sum(1 for op, _ in outcome.succeeded if op == "delete"), model.model_id if model else None)
+
+    # queries ----------------------------------------------------------------------------------
+    def _query_vector(self, kind: DocumentKind, text: str) -> list[float]:
+        from assets.search.documents import active_model
+
+        with psycopg.connect(self.warehouse_url) as conn:
+            model = active_model(conn, kind)
+        if model is None:
+            raise LookupError("no active embedding model: semantic search is unavailable")
+        if self._encoder_for is None:
+            from assets.search.postgres_backend import _default_encoder
+
+            encoder = _default_encoder(model.model_id)
+        else:
+            encoder = self._encoder_for(model.model_id)
+        return [float(x) for x in encoder.encode([text])[0]]
+
+    def _search(self, alias: str, kind: DocumentKind, query, filters_fn, aggs, source, date_field, to_hit,
+                facet_fields) -> SearchResult:
+        validate(query)
+        started = time.perf_counter()
+        k = candidate_count(query.limit)
+        if query.mode == "keyword":
+            response = self.client.search(index=alias, body=keyword_body(
+                query.text, filters_fn(query), size=query.limit, aggs=aggs, source=source, date_field=date_field))
+            hits = [to_hit(h, h.get("_score") or 0.0) for h in response["hits"]["hits"]]
+            facets = parse_facets(response)
+        else:
+            vector = self._query_vector(kind, query.text)
+            if query.mode == "semantic":
+                response = self.client.search(index=alias, body=knn_body(
+                    vector, filters_fn(query, eligible_only=True), k=k, size=query.limit, aggs=aggs, source=source,
+                    text=query.text))
+                hits = [to_hit(h, h.get("_score") or 0.0) for h in response["hits"]["hits"]]
+                facets = parse_facets(response)
+            else:
+                kw = self.client.search(index=alias, body=keyword_body(
+                    query.text, filters_fn(query, eligible_only=True), size=k, aggs=None, source=source,
+                    date_field=date_field))["hits"]["hits"]
+                nn = self.client.search(index=alias, body=knn_body(
+                    vector, filters_fn(query, eligible_only=True), k=k, size=k, aggs=None, source=source))["hits"]["hits"]
+                fused_all = fuse_hybrid(kw, nn, limit=2 * k)
+                hits = [to_hit(raw, score) for raw, score in fused_all[: query.limit]]
+                facets = facets_from_sources((raw.get("_source", {}) for raw, _ in fused_all), facet_fields,
+                                             {name: TAG_FACET_SIZE for name in facet_fields})
+        return SearchResult(hits, facets, (time.perf_counter() - started) * 1000, query.mode, self.name)
+
+    def search_journal(self, query: JournalQuery) -> SearchResult:
+        return self._search(JOURNAL_ALIAS, JOURNAL, query, journal_filters, JOURNAL_AGGS, JOURNAL_SOURCE, "date",
+                            _journal_hit, {"mood": "mood", "tags": "tags"})
+
+    def search_stories(self, query: StoryQuery) -> SearchResult:
+        return self._search(STORY_ALIAS, STORY, query, story_filters, STORY_AGGS, STORY_SOURCE, "createdAt",
+                            _story_hit, {"tags": "tags", "story_type": "storyType", "legacy": "legacyName"})
+
+    def autocomplete_tags(self, prefix: str, *, user_id: str, limit: int = 10) -> list[str]:
+        if not user_id:
+            raise ValueError("autocomplete names the user it runs for (user_id)")
+        response = self.client.search(index=JOURNAL_ALIAS, body=tag_suggest_body(prefix, user_id, size=limit))
+        options = response["suggest"]["tag-suggest"][0]["options"]
+        return [o["text"] for o in options]

@@ -1,0 +1,47 @@
+{#- The quarantine contract of quality/quarantine.py (DDL kept identical). Created when absent, so
+    staging views can always read quality.active_quarantine, whichever area runs first. -#}
+{% macro tessera_quarantine_ddl() -%}
+CREATE SCHEMA IF NOT EXISTS quality;
+CREATE TABLE IF NOT EXISTS quality.quarantine (
+    id              BIGSERIAL PRIMARY KEY,
+    source_table    TEXT NOT NULL,
+    record_key      TEXT NOT NULL,
+    rule            TEXT NOT NULL,
+    reason          TEXT NOT NULL,
+    row_data        JSONB NOT NULL,
+    run_id          TEXT,
+    quarantined_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    released_at     TIMESTAMPTZ,
+    released_run_id TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS quarantine_active_uq
+    ON quality.quarantine (source_table, record_key, rule) WHERE released_at IS NULL;
+CREATE OR REPLACE VIEW quality.active_quarantine AS
+    SELECT DISTINCT source_table, record_key FROM quality.quarantine WHERE released_at IS NULL;
+{%- endmacro %}
+
+{% macro tessera_ensure_quarantine() -%}
+    {%- if execute -%}
+        {%- set present = run_query("select to_regclass('quality.active_quarantine') is not null") -%}
+        {%- if not present.columns[0].values()[0] -%}
+            {%- do run_query(tessera_quarantine_ddl()) -%}
+        {%- endif -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
+
+{#- True when the row whose key renders as key_expression is not actively quarantined
+    (same contract as quality.quarantine.not_quarantined in Python). -#}
+{% macro not_quarantined(source_table, key_expression) -%}
+    not exists (
+        select 1 from quality.active_quarantine aq
+        where aq.source_table = '{{ source_table }}' and aq.record_key = {{ key_expression }}
+    )
+{%- endmacro %}
+
+{#- Keys of source_table whose quarantine state changed after the watermark (quarantined or released). -#}
+{% macro quarantine_changed_keys(source_table, watermark) -%}
+    select q.record_key from quality.quarantine q
+    where q.source_table = '{{ source_table }}'
+      and (q.quarantined_at > {{ watermark }} or q.released_at > {{ watermark }})
+{%- endmacro %}

@@ -1,0 +1,53 @@
+-- The seed's active_agent_sessions view (003): sessions running, pending approval or approved, with
+-- their governance approvals and rejections.
+-- Strategy: incremental, delete+insert on agent_session_id. Sessions move through statuses and
+-- collect governance events one at a time; a refresh rewrites the sessions touched by a changed
+-- session or event, which also drops sessions that left the active statuses, and an anti-join drops
+-- hard-deleted sessions.
+-- Touched-key macros (macros/changed_keys.sql) read these:
+-- depends_on: {{ ref('stg_devassist__agent_sessions') }}
+-- depends_on: {{ ref('stg_devassist__governance_events') }}
+{{ config(
+    materialized='incremental',
+    unique_key='agent_session_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ tessera_replace_keys('agent_session_id', active_agent_sessions_changed_keys, 'select agent_session_id from ' ~ ref('stg_devassist__agent_sessions')) }}",
+    indexes=[
+        {'columns': ['agent_session_id'], 'unique': true},
+        {'columns': ['user_id']},
+        {'columns': ['created_at', 'status']},
+    ]
+) }}
+
+with sessions as (
+    select * from {{ ref('stg_devassist__agent_sessions') }}
+    where status in ('running', 'pending_approval', 'approved')
+    {% if is_incremental() %}
+      and agent_session_id in (select agent_session_id from {{ tessera_touched() }})
+    {% endif %}
+),
+
+decisions as (
+    select
+        g.agent_session_id,
+        count(*) filter (where g.approved) as approvals,
+        count(*) filter (where not g.approved) as rejections,
+        max(g._ingested_at) as _ingested_at
+    from {{ ref('stg_devassist__governance_events') }} as g
+    where g.agent_session_id in (select agent_session_id from sessions)
+    group by g.agent_session_id
+)
+
+select
+    a.agent_session_id,
+    a.user_id,
+    a.agent_type,
+    a.status,
+    a.token_cost,
+    a.created_at,
+    coalesce(d.approvals, 0) as approvals,
+    coalesce(d.rejections, 0) as rejections,
+    greatest(a._ingested_at, d._ingested_at) as _ingested_at
+from sessions as a
+left join decisions as d on d.agent_session_id = a.agent_session_id

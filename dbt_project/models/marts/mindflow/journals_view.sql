@@ -1,0 +1,88 @@
+-- The seed's journals_view (004): live entries of live users with tags and attachments as JSON.
+-- Strategy: incremental, delete+insert on id. It is the largest read view (one wide row per entry)
+-- and each app write touches a handful of entries, so a refresh rewrites only the entries touched
+-- by changed raw rows (entry, user, tag links, tags, attachments, quarantine) and drops entries that
+-- are soft-deleted, of a deleted user, quarantined, or hard-deleted (anti-join on id).
+-- Touched-key macros (macros/changed_keys.sql) read these:
+-- depends_on: {{ ref('stg_mindflow__journal_entries') }}
+-- depends_on: {{ ref('stg_mindflow__users') }}
+-- depends_on: {{ ref('stg_mindflow__journal_entry_tags') }}
+-- depends_on: {{ ref('stg_mindflow__tags') }}
+-- depends_on: {{ ref('stg_mindflow__attachments') }}
+{{ config(
+    materialized='incremental',
+    unique_key='id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ tessera_replace_keys('id', journals_view_changed_keys, 'select id from ' ~ ref('stg_mindflow__journal_entries')) }}",
+    indexes=[
+        {'columns': ['id'], 'unique': true},
+        {'columns': ['user_id']},
+        {'columns': ['date']},
+        {'columns': ['user_id', 'date']},
+        {'columns': ['mood']},
+        {'columns': ['created_at']},
+        {'columns': ['tags'], 'type': 'gin'},
+    ]
+) }}
+
+with entries as (
+    select * from {{ ref('int_mindflow__live_entries') }}
+    {% if is_incremental() %}
+    where id in (select id from {{ tessera_touched() }})
+    {% endif %}
+),
+
+entry_tags as (
+    select
+        jet.journal_entry_id,
+        jsonb_agg(t.name order by t.name) as tags,
+        max(greatest(jet._ingested_at, t._ingested_at)) as _ingested_at
+    from {{ ref('stg_mindflow__journal_entry_tags') }} as jet
+    join {{ ref('stg_mindflow__tags') }} as t on t.id = jet.tag_id
+    where jet.journal_entry_id in (select id from entries)
+    group by jet.journal_entry_id
+),
+
+entry_attachments as (
+    select
+        a.journal_entry_id,
+        jsonb_agg(jsonb_build_object(
+            'id', a.id,
+            'fileName', a.file_name,
+            'fileSize', a.file_size,
+            'mimeType', a.mime_type,
+            'url', a.s3_url,
+            'thumbnailUrl', a.thumbnail_url
+        ) order by a.uploaded_at, a.id) as attachments,
+        count(*) as attachment_count,
+        max(a._ingested_at) as _ingested_at
+    from {{ ref('stg_mindflow__attachments') }} as a
+    where not a.is_deleted
+      and a.journal_entry_id in (select id from entries)
+    group by a.journal_entry_id
+)
+
+select
+    e.id,
+    e.user_id,
+    e.user_name,
+    e.user_photo,
+    e.entry_date as date,
+    e.title,
+    e.content,
+    e.mood,
+    e.location,
+    e.weather,
+    e.word_count,
+    e.reading_time,
+    e.is_private,
+    e.created_at,
+    e.updated_at,
+    coalesce(et.tags, '[]'::jsonb) as tags,
+    coalesce(ea.attachments, '[]'::jsonb) as attachments,
+    coalesce(ea.attachment_count, 0)::bigint as attachment_count,
+    greatest(e._ingested_at, et._ingested_at, ea._ingested_at) as _ingested_at
+from entries as e
+left join entry_tags as et on et.journal_entry_id = e.id
+left join entry_attachments as ea on ea.journal_entry_id = e.id

@@ -1,0 +1,76 @@
+-- The seed's mood_calendar_cache (004): one row per user, year and month in which the user has live
+-- entries, with the day-by-day calendar [{date, mood, hasEntry}] for every day of the month.
+-- Private entries count (DESIGN rule 2: they may appear in the user's own calendar).
+-- Strategy: incremental, delete+insert on (user_id, year, month). An app write touches one month of
+-- one user; a refresh rebuilds only touched months (see mood_calendar_cache_changed_keys), drops the
+-- months of deleted users and months left without live entries.
+-- Touched-key macros (macros/changed_keys.sql) read these:
+-- depends_on: {{ ref('stg_mindflow__journal_entries') }}
+-- depends_on: {{ ref('stg_mindflow__users') }}
+{{ config(
+    materialized='incremental',
+    unique_key=['user_id', 'year', 'month'],
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ tessera_replace_keys(['user_id', 'year', 'month'], mood_calendar_cache_changed_keys) }}",
+    indexes=[
+        {'columns': ['id'], 'unique': true},
+        {'columns': ['user_id', 'year', 'month'], 'unique': true},
+        {'columns': ['user_id']},
+    ]
+) }}
+
+with entries as (
+    select
+        user_id,
+        entry_date,
+        mood,
+        extract(year from entry_date)::int as year,
+        extract(month from entry_date)::int as month,
+        _ingested_at
+    from {{ ref('int_mindflow__live_entries') }}
+    {% if is_incremental() %}
+    where (user_id, extract(year from entry_date)::int, extract(month from entry_date)::int)
+        in (select user_id, year, month from {{ tessera_touched() }})
+    {% endif %}
+),
+
+months as (
+    select user_id, year, month, count(*) as entry_count, max(_ingested_at) as _ingested_at
+    from entries
+    group by user_id, year, month
+),
+
+days as (
+    select
+        m.user_id,
+        m.year,
+        m.month,
+        d::date as day
+    from months as m
+    cross join lateral generate_series(
+        make_date(m.year, m.month, 1),
+        (make_date(m.year, m.month, 1) + interval '1 month - 1 day')::date,
+        interval '1 day'
+    ) as d
+)
+
+select
+    md5(m.user_id::text || '|' || m.year || '|' || m.month)::uuid as id,
+    m.user_id,
+    m.year,
+    m.month,
+    (
+        select jsonb_agg(jsonb_build_object(
+                   'date', to_char(d.day, 'YYYY-MM-DD'),
+                   'mood', e.mood,
+                   'hasEntry', e.entry_date is not null
+               ) order by d.day)
+        from days as d
+        left join entries as e on e.user_id = d.user_id and e.entry_date = d.day
+        where d.user_id = m.user_id and d.year = m.year and d.month = m.month
+    ) as calendar_data,
+    m.entry_count::int as entry_count,
+    now() as computed_at,
+    m._ingested_at
+from months as m

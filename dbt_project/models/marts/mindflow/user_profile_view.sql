@@ -1,0 +1,69 @@
+-- The seed's user_profile_view (004): live users with streak statistics, settings and GDPR consent
+-- as JSON, joined_days_ago and avg_words_per_entry. email is kept as the seed's view shows it;
+-- password_hash never leaves staging.
+-- Strategy: incremental, delete+insert on id: a refresh rewrites the users whose row, streaks,
+-- settings or consent changed, and every row computed on an earlier day (joined_days_ago moves
+-- with the calendar), so the daily first refresh is a full pass over one row per user.
+-- Touched-key macros (macros/changed_keys.sql) read these:
+-- depends_on: {{ ref('stg_mindflow__users') }}
+-- depends_on: {{ ref('stg_mindflow__user_streaks') }}
+-- depends_on: {{ ref('stg_mindflow__user_settings') }}
+-- depends_on: {{ ref('stg_mindflow__user_gdpr_consent') }}
+{{ config(
+    materialized='incremental',
+    unique_key='id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ tessera_replace_keys('id', user_profile_view_changed_keys, 'select id from ' ~ ref('stg_mindflow__users')) }}",
+    indexes=[
+        {'columns': ['id'], 'unique': true},
+        {'columns': ['email']},
+    ]
+) }}
+
+with users as (
+    select * from {{ ref('stg_mindflow__users') }}
+    where not is_deleted
+    {% if is_incremental() %}
+      and id in (select id from {{ tessera_touched() }})
+    {% endif %}
+)
+
+select
+    u.id,
+    u.email,
+    u.display_name,
+    u.photo_url,
+    u.timezone,
+    u.language,
+    u.theme,
+    u.created_at,
+    u.last_login_at,
+    coalesce(us.current_streak, 0) as current_streak,
+    coalesce(us.longest_streak, 0) as longest_streak,
+    coalesce(us.total_entries, 0) as total_entries,
+    coalesce(us.total_words, 0) as total_words,
+    us.last_entry_date,
+    jsonb_build_object(
+        'autoSave', st.auto_save,
+        'privateMode', st.private_mode,
+        'emailNotifications', jsonb_build_object(
+            'weeklyInsights', st.email_weekly_insights,
+            'monthlyInsights', st.email_monthly_insights,
+            'reminderToWrite', st.email_reminder_to_write
+        )
+    ) as settings,
+    jsonb_build_object(
+        'termsAcceptedAt', gc.terms_accepted_at,
+        'privacyPolicyAcceptedAt', gc.privacy_policy_accepted_at,
+        'dataProcessingConsent', gc.data_processing_consent,
+        'marketingConsent', gc.marketing_consent
+    ) as gdpr_consent,
+    extract(day from (current_date - u.created_at))::int as joined_days_ago,
+    case when us.total_entries > 0 then us.total_words / us.total_entries else 0 end as avg_words_per_entry,
+    now() as computed_at,
+    greatest(u._ingested_at, us._ingested_at, st._ingested_at, gc._ingested_at) as _ingested_at
+from users as u
+left join {{ ref('stg_mindflow__user_streaks') }} as us on us.user_id = u.id
+left join {{ ref('stg_mindflow__user_settings') }} as st on st.user_id = u.id
+left join {{ ref('stg_mindflow__user_gdpr_consent') }} as gc on gc.user_id = u.id

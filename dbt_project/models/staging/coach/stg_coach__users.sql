@@ -1,0 +1,15 @@
+-- Learners: raw_coach.users renamed and cast, soft deletes flagged,
+-- rows actively quarantined excluded. Nothing else happens in staging.
+select
+    id,
+    email::text as email,
+    password_hash::text as password_hash,
+    display_name::text as display_name,
+    timezone::text as timezone,
+    created_at,
+    deleted_at,
+    "deleted_at" is not null as is_deleted,
+    _ingested_at,
+    _source_lsn
+from {{ source('raw_coach', 'users') }} as src
+where {{ not_quarantined('coach.users', "src.id::text") }}

@@ -1,0 +1,18 @@
+-- Developers: raw_devassist.users renamed and cast,
+-- rows actively quarantined excluded. Nothing else happens in staging.
+select
+    user_id,
+    email::text as email,
+    username::text as username,
+    full_name::text as full_name,
+    preferences_json,
+    auth_provider::text as auth_provider,
+    auth_external_id::text as auth_external_id,
+    created_at,
+    last_active_at,
+    is_active,
+    version,
+    _ingested_at,
+    _source_lsn
+from {{ source('raw_devassist', 'users') }} as src
+where {{ not_quarantined('devassist.users', "src.user_id::text") }}

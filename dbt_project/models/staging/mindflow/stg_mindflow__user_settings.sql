@@ -1,0 +1,16 @@
+-- Preferences incl. private_mode: raw_mindflow.user_settings renamed and cast,
+-- rows actively quarantined excluded. Nothing else happens in staging.
+select
+    id,
+    user_id,
+    auto_save,
+    private_mode,
+    email_weekly_insights,
+    email_monthly_insights,
+    email_reminder_to_write,
+    created_at,
+    updated_at,
+    _ingested_at,
+    _source_lsn
+from {{ source('raw_mindflow', 'user_settings') }} as src
+where {{ not_quarantined('mindflow.user_settings', "src.id::text") }}

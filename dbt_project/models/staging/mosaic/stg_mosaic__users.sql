@@ -1,0 +1,15 @@
+-- Accounts: raw_mosaic.users renamed and cast,
+-- rows actively quarantined excluded. Nothing else happens in staging.
+select
+    id,
+    email::text as email,
+    full_name::text as full_name,
+    relationship_to_deceased::text as relationship_to_deceased,
+    created_at,
+    last_login,
+    is_admin,
+    privacy_preferences,
+    _ingested_at,
+    _source_lsn
+from {{ source('raw_mosaic', 'users') }} as src
+where {{ not_quarantined('mosaic.users', "src.id::text") }}

@@ -1,0 +1,14 @@
+-- People modelled: raw_personakit.persons renamed and cast, soft deletes flagged,
+-- rows actively quarantined excluded. Nothing else happens in staging.
+select
+    person_id,
+    display_name::text as display_name,
+    email::text as email,
+    created_at,
+    updated_at,
+    deleted_at,
+    "deleted_at" is not null as is_deleted,
+    _ingested_at,
+    _source_lsn
+from {{ source('raw_personakit', 'persons') }} as src
+where {{ not_quarantined('personakit.persons', "src.person_id::text") }}

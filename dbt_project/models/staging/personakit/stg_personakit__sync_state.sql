@@ -1,0 +1,14 @@
+-- Device sync state: raw_personakit.sync_state renamed and cast,
+-- rows actively quarantined excluded. Nothing else happens in staging.
+select
+    device_id::text as device_id,
+    person_id,
+    last_sync,
+    pending_items,
+    cached_data,
+    configuration,
+    updated_at,
+    _ingested_at,
+    _source_lsn
+from {{ source('raw_personakit', 'sync_state') }} as src
+where {{ not_quarantined('personakit.sync_state', "src.device_id::text || '|' || src.person_id::text") }}

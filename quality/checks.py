@@ -1,0 +1,118 @@
+"""Dagster asset checks built from the suites and monitors (thin: resources in, logic from quality.*,
+an AssetCheckResult with failing counts and sample rows out)."""
+
+
+import dagster as dg
+
+from orchestration.resources import SourceDatabase, WarehouseDatabase
+from quality.monitors import MONITORS, Monitor, MonitorResult
+from quality.suites import ALL_SUITES, Suite
+
+SUITE_CHECK = "gx_suite"
+
+
+def _source_url(source: SourceDatabase) -> str | None:
+    try:
+        return source.get_url()
+    except Exception:  # noqa: BLE001 - the source is only needed for its foreign keys
+        return None
+
+
+def _markdown_table(rows: list[tuple], header: tuple[str, ...]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def suite_check_result(outcome, suite: Suite) -> dg.AssetCheckResult:
+    """Failed ERROR expectations -> failed check with ERROR severity (blocks when the check blocks);
+    only WARN expectations failing -> failed with WARN; a table not built yet -> failed WARN with
+    that reason (never a silent pass)."""
+    if outcome.status == "not_built":
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=f"{suite.name}: table not built yet",
+            metadata={"status": "not_built", "suite": suite.name},
+        )
+    failures = outcome.failures
+    metadata = {
+        "status": outcome.status,
+        "suite": suite.name,
+        "row_count": outcome.row_count or 0,
+        "expectations": len(outcome.results),
+        "failing_expectations": len(failures),
+        "failing_rows": sum(f.unexpected_count or 0 for f in failures),
+        "failures": dg.MetadataValue.md(_markdown_table(
+            [(f.id, f.severity, f.unexpected_count if f.unexpected_count is not None else "", f.error or "")
+             for f in failures], ("expectation", "severity", "failing rows", "error")) if failures else "none"),
+        "samples": dg.MetadataValue.json({f.id: f.sample for f in failures if f.sample}),
+        "skipped": dg.MetadataValue.json({i: why for i, why in outcome.skipped}),
+    }
+    severity = dg.AssetCheckSeverity.ERROR if outcome.status == "failed" else dg.AssetCheckSeverity.WARN
+    return dg.AssetCheckResult(
+        passed=outcome.status == "passed",
+        severity=severity,
+        description=f"{suite.name}: {outcome.status} ({len(failures)} of {len(outcome.results)} expectations failing)",
+        metadata=metadata,
+    )
+
+
+def suite_check(suite: Suite) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(suite.asset_key),
+        name=SUITE_CHECK,
+        blocking=suite.blocking,
+        description=f"GX suite {suite.name}: {suite.description}",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseDatabase,
+               source: SourceDatabase) -> dg.AssetCheckResult:
+        from quality.gx_runner import run_suites
+
+        outcome = run_suites(warehouse.get_url(), [suite], run_id=context.run.run_id, source_url=_source_url(source))[0]
+        return suite_check_result(outcome, suite)
+
+    return _check
+
+
+def monitor_check_result(result: MonitorResult, monitor: Monitor) -> dg.AssetCheckResult:
+    if not result.built:
+        return dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN,
+                                   description=f"{monitor.table.raw_schema}.{monitor.table.name}: table not built yet",
+                                   metadata={"status": "not_built"})
+    return dg.AssetCheckResult(
+        passed=result.passed,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"{monitor.description}: {result.problems} found, {result.quarantined} quarantined",
+        metadata={
+            "problems": result.problems,
+            "quarantined": result.quarantined,
+            "unquarantined": result.unquarantined,
+            "sample": dg.MetadataValue.json(result.sample or []),
+            "seed": monitor.seed,
+        },
+    )
+
+
+def monitor_check(monitor: Monitor) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(monitor.table.asset_key),
+        name=monitor.id,
+        blocking=False,
+        description=f"Seed monitor ({monitor.seed}): {monitor.description}",
+    )
+    def _check(warehouse: WarehouseDatabase) -> dg.AssetCheckResult:
+        from quality.monitors import evaluate_monitor
+
+        with warehouse.connect() as conn:
+            return monitor_check_result(evaluate_monitor(conn, monitor), monitor)
+
+    return _check
+
+
+def all_suite_checks() -> list[dg.AssetChecksDefinition]:
+    return [suite_check(s) for s in ALL_SUITES]
+
+
+def all_monitor_checks() -> list[dg.AssetChecksDefinition]:
+    return [monitor_check(m) for m in MONITORS]
