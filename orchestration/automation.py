@@ -44,7 +44,8 @@ def _dbname(url: str) -> str:
 
 def pending_change_positions(source_url: str, warehouse_url: str) -> dict[str, str | None]:
     """{product: slot position} for products with changes waiting (None: no slot yet, i.e. never
-    loaded). Products with nothing to ingest are absent."""
+    loaded). Products with nothing to ingest are absent, and so are products whose slot an ingest is
+    reading right now (peeking an active slot fails; that ingest will take the changes)."""
     from assets.ingest import state
 
     pending: dict[str, str | None] = {}
@@ -52,10 +53,12 @@ def pending_change_positions(source_url: str, warehouse_url: str) -> dict[str, s
         for product in PRODUCTS:
             slot, publication = state.stream_names(_dbname(source_url), _dbname(warehouse_url), product)
             row = conn.execute(
-                "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = %s", (slot,)
+                "SELECT confirmed_flush_lsn::text, active FROM pg_replication_slots WHERE slot_name = %s", (slot,)
             ).fetchone()
             if row is None:
                 pending[product] = None
+                continue
+            if row[1]:
                 continue
             has_change = conn.execute(
                 "SELECT EXISTS (SELECT 1 FROM pg_logical_slot_peek_binary_changes(%s, NULL, 1, "

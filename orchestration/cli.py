@@ -22,6 +22,7 @@ COMMANDS = {
     "search": "assets.search.cli:search",
     "bench": "bench.cli:bench",
     "erase": "orchestration.commands.erase:erase",
+    "ingest": "assets.ingest.cli:ingest",
     "quality": "quality.cli:quality",
 }
 

@@ -28,8 +28,11 @@ AREA_MODULES = (
 
 
 def build_definitions() -> dg.Definitions:
+    from quality.freshness import attach_freshness_policies
+
     area_defs = [importlib.import_module(name).defs for name in AREA_MODULES]
-    return dg.Definitions.merge(*area_defs, dg.Definitions(resources=default_resources()))
+    merged = dg.Definitions.merge(*area_defs, dg.Definitions(resources=default_resources()))
+    return attach_freshness_policies(merged)  # every raw, mart and analytics asset declares its staleness
 
 
 defs = build_definitions()

@@ -24,12 +24,14 @@ def _markdown_table(rows: list[tuple], header: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
-def suite_check_result(outcome, suite: Suite) -> dg.AssetCheckResult:
+def suite_check_result(outcome, suite: Suite, *, keyed: bool = False) -> dg.AssetCheckResult:
     """Failed ERROR expectations -> failed check with ERROR severity (blocks when the check blocks);
     only WARN expectations failing -> failed with WARN; a table not built yet -> failed WARN with
     that reason (never a silent pass)."""
+    key = {"asset_key": dg.AssetKey(suite.asset_key), "check_name": SUITE_CHECK} if keyed else {}
     if outcome.status == "not_built":
         return dg.AssetCheckResult(
+            **key,
             passed=False,
             severity=dg.AssetCheckSeverity.WARN,
             description=f"{suite.name}: table not built yet",
@@ -51,6 +53,7 @@ def suite_check_result(outcome, suite: Suite) -> dg.AssetCheckResult:
     }
     severity = dg.AssetCheckSeverity.ERROR if outcome.status == "failed" else dg.AssetCheckSeverity.WARN
     return dg.AssetCheckResult(
+        **key,
         passed=outcome.status == "passed",
         severity=severity,
         description=f"{suite.name}: {outcome.status} ({len(failures)} of {len(outcome.results)} expectations failing)",
@@ -110,8 +113,38 @@ def monitor_check(monitor: Monitor) -> dg.AssetChecksDefinition:
     return _check
 
 
+def product_suite_checks(product: str, suites: list[Suite]) -> dg.AssetChecksDefinition:
+    """The raw suites of one product as one check step (one GX import and context instead of one per
+    table; raw tables never depend on each other, so one step cannot sit between them). Each table
+    still has its own `gx_suite` check, blocking, and only the selected ones run."""
+    by_key = {dg.AssetCheckKey(dg.AssetKey(s.asset_key), SUITE_CHECK): s for s in suites}
+    specs = [
+        dg.AssetCheckSpec(SUITE_CHECK, asset=dg.AssetKey(s.asset_key), blocking=s.blocking,
+                          description=f"GX suite {s.name}: {s.description}")
+        for s in suites
+    ]
+
+    @dg.multi_asset_check(specs=specs, can_subset=True, name=f"gx_suites_raw_{product}")
+    def _checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseDatabase, source: SourceDatabase):
+        from quality.gx_runner import run_suites
+
+        selected = [s for k, s in by_key.items() if k in context.selected_asset_check_keys]
+        outcomes = run_suites(warehouse.get_url(), selected, run_id=context.run.run_id, source_url=_source_url(source))
+        for suite, outcome in zip(selected, outcomes):
+            yield suite_check_result(outcome, suite, keyed=True)
+
+    return _checks
+
+
 def all_suite_checks() -> list[dg.AssetChecksDefinition]:
-    return [suite_check(s) for s in ALL_SUITES]
+    """Raw suites grouped per product; mart, analytics and vector suites one check each (they may
+    depend on each other, so they cannot share a step)."""
+    raw: dict[str, list[Suite]] = {}
+    for suite in ALL_SUITES:
+        if suite.area == "raw":
+            raw.setdefault(suite.source.product, []).append(suite)
+    return [*(product_suite_checks(p, s) for p, s in raw.items()),
+            *(suite_check(s) for s in ALL_SUITES if s.area != "raw")]
 
 
 def all_monitor_checks() -> list[dg.AssetChecksDefinition]:

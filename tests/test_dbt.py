@@ -163,8 +163,7 @@ def test_definitions_link_sources_to_ingest_and_tests_to_checks():
     assert dg.AssetCheckKey(dg.AssetKey(["marts", "mood_calendar_cache"]),
                             "value_between_mood_calendar_cache_month__12__1") in specs
     incremental = {k for a in defs.assets if isinstance(a, dg.AssetsDefinition) and a.node_def.name == "dbt_incremental_marts" for k in a.keys}
-    assert incremental == {dg.AssetKey(["marts", m]) for m in
-                           ("journals_view", "mood_calendar_cache", "user_profile_view", "active_agent_sessions")}
+    assert incremental == {dg.AssetKey(["marts", m]) for m in MART_COLUMNS}  # every mart refreshes by keys
 
 
 def test_dbt_env_from_unix_socket_url():

@@ -38,6 +38,9 @@ CREATE TABLE raw_personakit.observations (observation_id uuid PRIMARY KEY, perso
 CREATE TABLE raw_coach.users (id uuid PRIMARY KEY, deleted_at timestamptz);
 CREATE TABLE raw_coach.dialogue_messages (id uuid PRIMARY KEY, session_id uuid NOT NULL, user_id uuid NOT NULL,
     content text NOT NULL, flagged_for_recall boolean NOT NULL DEFAULT false, deleted_at timestamptz);
+CREATE TABLE raw_coach.knowledge_resources (id uuid PRIMARY KEY, user_id uuid NOT NULL, title text NOT NULL,
+    content text NOT NULL, language text NOT NULL DEFAULT 'en', tags text[] NOT NULL DEFAULT '{}',
+    source text NOT NULL DEFAULT 'upload');
 """
 
 
@@ -279,6 +282,14 @@ def test_model_change_swaps_atomically_readers_always_see_a_full_set(wh, databas
     indexes = [r[0] for r in wh.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = 'vectors'"
                                         " AND tablename = 'journal_entries' AND indexdef LIKE '%hnsw%'").fetchall()]
     assert len(indexes) == 1 and second_encoder.model_id in indexes[0] and "vector_cosine_ops" in indexes[0]
+    # the documented query shape for nearest neighbours uses the active model's HNSW index
+    query = second_encoder.encode(["late bus"])[0]
+    wh.execute("SET enable_seqscan = off")
+    plan = "\n".join(r[0] for r in wh.execute(
+        "EXPLAIN SELECT source_id FROM vectors.journal_entries WHERE model_id = %s"
+        " ORDER BY embedding::vector(384) <=> %s::vector(384) LIMIT 3",
+        (second_encoder.model_id, "[" + ",".join(map(str, query.tolist())) + "]")).fetchall())
+    assert "journal_entries_hnsw_" in plan
 
 
 class _WrongDimension:
@@ -338,9 +349,13 @@ def test_stories_observations_and_dialogue_eligibility(wh, encoder):
                " (%s, %s, %s, 'Flagged, learner erased.', true, NULL)",
                (msgs["flagged"], session, learner, msgs["unflagged"], session, learner,
                 msgs["deleted"], session, learner, msgs["gone_user"], session, gone_learner))
+    resource, resource_of_gone = _id(), _id()
+    wh.execute("INSERT INTO raw_coach.knowledge_resources (id, user_id, title, content, tags) VALUES"
+               " (%s, %s, 'Spaced repetition', 'Review cards at growing intervals.', '{memory,study}'),"
+               " (%s, %s, 'Gone', 'Of an erased learner.', '{}')", (resource, learner, resource_of_gone, gone_learner))
     wh.commit()
 
-    for table in ("mosaic_stories", "personakit_observations", "coach_dialogue_messages"):
+    for table in ("mosaic_stories", "personakit_observations", "coach_dialogue_messages", "coach_knowledge_resources"):
         sync(wh, table, encoder)
 
     assert source_ids(wh, "mosaic_stories") == {story}
@@ -354,6 +369,9 @@ def test_stories_observations_and_dialogue_eligibility(wh, encoder):
     assert 0 <= meta["importance"] <= 1 and meta["derivedFrom"] == [str(obs["approved"])]
     assert "mbti" in meta["tags"]
     assert wh.execute("SELECT session_id, user_id FROM vectors.coach_dialogue_messages").fetchone() == (session, learner)
+    assert source_ids(wh, "coach_knowledge_resources") == {resource}
+    assert wh.execute("SELECT metadata FROM vectors.coach_knowledge_resources").fetchone()[0] == {
+        "resourceId": str(resource), "language": "en", "tags": ["memory", "study"], "source": "upload"}
 
     # approved -> rejected removes; pending -> approved embeds exactly that one; status-only moves re-embed nothing
     wh.execute("UPDATE raw_personakit.observations SET processing_status = 'rejected' WHERE observation_id = %s", (obs["approved"],))
@@ -363,3 +381,15 @@ def test_stories_observations_and_dialogue_eligibility(wh, encoder):
     result = sync(wh, "personakit_observations", counting)
     assert result.docs_removed == 1 and counting.texts == ["Assessment result pending: INTJ, prefers planning."]
     assert source_ids(wh, "personakit_observations") == {obs["processed"], obs["pending"]}
+
+
+def test_pytorch_fallback_path_agrees_with_the_int8_path(encoder):
+    fp32 = get_encoder("all-MiniLM-L6-v2#fp32")
+    assert fp32.model_id == "sentence-transformers/all-MiniLM-L6-v2#fp32" and fp32.dimension == encoder.dimension
+    texts = ["I slept badly and worried about the presentation.", "We had a picnic by the river with the kids."]
+    a, b = fp32.encode(texts), encoder.encode(texts)
+    assert a.dtype == np.float32 and a.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    assert np.all(np.sum(a * b, axis=1) > 0.97)
+    assert float(a[0] @ a[1]) < 0.8  # different texts stay apart
+    assert fp32.encode([]).shape == (0, 384) and encoder.encode([]).shape == (0, 384)

@@ -287,3 +287,18 @@ def test_text_functions_are_pure_and_sized():
     chat = text.observation_text(random.Random(3), "chat_log", {"extraversion": 0.95}, "Ana")
     assert "Ana:" in chat
     assert text.dialogue_message(random.Random(4), "assistant", "statistics")
+
+
+def test_bulk_load_rebuilds_exactly_the_indexes_it_dropped(databases, monkeypatch):
+    import sources.generator as generator
+
+    query = """SELECT schemaname, indexname, indexdef FROM pg_indexes
+                WHERE schemaname IN ('mindflow', 'mosaic', 'personakit', 'coach', 'devassist') ORDER BY 1, 2"""
+    with psycopg.connect(databases.source_url) as conn:
+        before = conn.execute(query).fetchall()
+    monkeypatch.setattr(generator, "BULK_INDEX_THRESHOLD", 1)  # take the bulk path at a tiny scale
+    generator.generate(databases.source_url, users=6, days=5, seed=1, anchor=ANCHOR)
+    with psycopg.connect(databases.source_url) as conn:
+        assert conn.execute(query).fetchall() == before
+        assert len(before) > 50
+        assert _one(conn, "SELECT count(*) FROM mindflow.journal_entries")[0] > 0

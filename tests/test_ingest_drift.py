@@ -121,3 +121,15 @@ def test_retyped_column_blocks_table(databases):
     assert blocked["status"] == "blocked"
     assert "title character varying(200) -> character varying(400)" in blocked["error"]
     assert result["mindflow.users"]["inserted"] == 1 and result["mindflow.users"]["status"] == "loaded"
+    # The CLI path resyncs it: the raw column takes the new type and the table is unblocked.
+    from click.testing import CliRunner
+
+    from assets.ingest.cli import ingest
+
+    outcome = CliRunner().invoke(ingest, ["resync", "mindflow.journal_entries"])
+    assert outcome.exit_code == 0, outcome.output
+    assert '"status": "loaded"' in outcome.output
+    with psycopg.connect(wh) as conn:
+        assert ("title", "character varying(400)") in columns_of(conn, "raw_mindflow", "journal_entries")
+    status = CliRunner().invoke(ingest, ["status"])
+    assert "mindflow.journal_entries" in status.output and "blocked" not in status.output

@@ -86,7 +86,7 @@ def test_retention_drops_partitions_keeps_rollups(databases):
 
 
 def _timescale_url() -> str | None:
-    url = os.environ.get("TESSERA_TIMESCALE_TEST_URL") or os.environ.get("TESSERA_WAREHOUSE_URL_TIMESCALE")
+    url = os.environ.get("TESSERA_WAREHOUSE_URL") or os.environ.get("TESSERA_TIMESCALE_TEST_URL")
     if not url:
         return None
     try:
@@ -101,11 +101,11 @@ def _timescale_url() -> str | None:
 def test_timescale_path_against_a_real_server():
     """Runs the Timescale DDL and one refresh on a real TimescaleDB warehouse.
 
-    The test fixtures point TESSERA_WAREHOUSE_URL at the embedded Postgres, so the Timescale server is
-    given separately as TESSERA_TIMESCALE_TEST_URL (a scratch database it may create `analytics` in)."""
+    Gated on TESSERA_WAREHOUSE_URL (or TESSERA_TIMESCALE_TEST_URL) naming a server with the extension;
+    it creates the analytics schema there."""
     url = _timescale_url()
     if not url:
-        pytest.skip("no TimescaleDB server: set TESSERA_TIMESCALE_TEST_URL to a database with the "
+        pytest.skip("no TimescaleDB server: TESSERA_WAREHOUSE_URL (or TESSERA_TIMESCALE_TEST_URL) must name a database with the "
                     "timescaledb extension (community licence) to run the hypertable/cagg path")
     from assets.mood import rollups, schema
 

@@ -1,7 +1,7 @@
 """Definitions of the dbt area: the read views (dbt_project/) as Dagster assets.
 
-Two @dbt_assets split by how they materialize (STYLE.md): incremental marts, and everything else
-(staging/intermediate views, table marts). Sources map to the ingest assets ["raw_<product>", table];
+Two @dbt_assets split by how they materialize (STYLE.md): the incremental marts (every mart: a refresh
+replaces only the keys touched since the last run), and the staging/intermediate views. Sources map to the ingest assets ["raw_<product>", table];
 dbt data tests become asset checks (error severity blocks downstream); every run reports row counts
 and column schemas. The manifest is parsed at load time when missing or stale (ensure_manifest).
 """
@@ -69,7 +69,7 @@ def build_definitions() -> dg.Definitions:
         retry_policy=dg.RetryPolicy(max_retries=1, delay=10),
     )
     def dbt_views_and_tables(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        """Staging and intermediate views, and the marts rebuilt as tables."""
+        """Staging and intermediate views (and any model not materialized incrementally)."""
         yield from _build(context, dbt)
 
     return dg.Definitions(

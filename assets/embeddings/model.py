@@ -168,7 +168,8 @@ class TorchEncoder(_BaseEncoder):
         self.batch_size = batch_size
         self._model = SentenceTransformer(str(spec.path), device="cpu", local_files_only=True)
         self._model.max_seq_length = self.max_seq_length
-        self.dimension = int(self._model.get_sentence_embedding_dimension() or self.dimension)
+        get_dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dimension = int(get_dimension() or self.dimension)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -183,11 +184,14 @@ class TorchEncoder(_BaseEncoder):
 class OnnxEncoder(_BaseEncoder):
     """int8 onnxruntime session over the fused, quantized export; mean pooling and L2 in numpy.
 
-    Texts are tokenized once, sorted by token length and batched under a token budget, so each batch
-    pads to the length of similar texts only (length-bucketed batching).
+    Dynamic int8 quantization takes each activation tensor's range over the whole batch, so a text
+    batched with others gets a slightly different vector (cosine ~0.98-0.99) than alone. By default
+    every text therefore runs alone (no padding either), which makes a text's vector a function of the
+    text only: a query embedded by search matches a document embedded here, and re-embedding is
+    reproducible. `batch_tokens` switches to length-bucketed batches under a token budget instead.
     """
 
-    def __init__(self, spec: ModelSpec, cache_dir: Path, batch_tokens: int = 8192, threads: int | None = None):
+    def __init__(self, spec: ModelSpec, cache_dir: Path, batch_tokens: int | None = None, threads: int | None = None):
         super().__init__(spec)
         import onnxruntime as ort
 
@@ -198,6 +202,9 @@ class OnnxEncoder(_BaseEncoder):
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        # no busy-waiting between the many small runs: on a shared 2-core machine spinning threads
+        # burn the time slices the other thread (or process) needs
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._encoding_tokenizer = load_tokenizer(spec.path, truncate_to=self.max_seq_length)
@@ -208,7 +215,11 @@ class OnnxEncoder(_BaseEncoder):
             return out
         encodings = self._encoding_tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for batch in _token_budget_batches(order, [len(e.ids) for e in encodings], self.batch_tokens):
+        if self.batch_tokens:
+            batches = _token_budget_batches(order, [len(e.ids) for e in encodings], self.batch_tokens)
+        else:
+            batches = [[i] for i in order]
+        for batch in batches:
             width = max(len(encodings[i].ids) for i in batch)
             ids = np.zeros((len(batch), width), dtype=np.int64)
             mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -321,10 +332,16 @@ def build_onnx_model(model_path: Path, workdir: Path) -> Path:
     fused = workdir / "model.fused.onnx"
     fused_model.save_model_to_file(str(fused))
     quantized = workdir / "model.int8.onnx"
-    quantize_dynamic(
-        str(fused), str(quantized), op_types_to_quantize=["MatMul"], per_channel=True,
-        weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.WARNING))  # the quantizer logs every tensor at INFO on the root logger
+    try:
+        quantize_dynamic(
+            str(fused), str(quantized), op_types_to_quantize=["MatMul"], per_channel=True,
+            weight_type=QuantType.QInt8, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+    finally:
+        root.setLevel(level)
     return quantized
 
 

@@ -98,6 +98,17 @@ SOURCES: tuple[EmbeddedSource, ...] = (
         },
         upstream=(("raw_coach", "dialogue_messages"), ("raw_coach", "users")),
     ),
+    EmbeddedSource(
+        table="coach_knowledge_resources",
+        source_table="coach.knowledge_resources",
+        description="Study-coach knowledge resources of learners not deleted (seed 002 vector store)",
+        columns=(Column("user_id", "uuid"), Column("metadata", "jsonb")),
+        quarantine={
+            "resource_not_quarantined": ("coach.knowledge_resources", "k.id::text"),
+            "user_not_quarantined": ("coach.users", "u.id::text"),
+        },
+        upstream=(("raw_coach", "knowledge_resources"), ("raw_coach", "users")),
+    ),
 )
 
 

@@ -45,7 +45,7 @@ class Drift:
         if self.blocking:
             text += (
                 f". Ingest of {qualified} is stopped until it is resynced by a full reload: "
-                f"`tessera-ingest resync {qualified}` (assets.ingest.pipeline.resync_table)."
+                f"`python -m assets.ingest.cli resync {qualified}` (assets.ingest.pipeline.resync_table)."
             )
         return text
 

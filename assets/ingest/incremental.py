@@ -4,8 +4,9 @@ Each batch: peek up to BATCH_CHANGES messages (whole transactions; pgoutput with
 transaction only at its commit), fold them into a ChangeSet and write it in ONE warehouse transaction
 that also stores the cursor (commit LSN of the last applied transaction). Only after that commit is the
 slot advanced. A crash between the two re-reads transactions whose commit LSN <= cursor: they are
-skipped, so every transaction is applied once. The drain stops at the source WAL position captured
-when it starts (a busy source cannot keep a tick running forever).
+skipped, so every transaction is applied once. The drain stops at the source's flushed WAL position
+captured when it starts (a busy source cannot keep a tick running forever); when the stream holds
+nothing more before that position, the slot is advanced to it.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ def drain(
         except KeyError:
             raise DecodeError(f"change for relation {relid} before its Relation message") from None
 
+    drained_to_target = False
     while True:
         changes = apply.ChangeSet(targets=targets)
         last_commit: Commit | None = None
@@ -127,6 +129,7 @@ def drain(
                         # Cannot happen without the 'streaming' option; refuse rather than apply half.
                         raise DecodeError("peek ended inside a transaction; nothing of this batch was applied")
                     if last_commit is None:
+                        drained_to_target = True
                         break
                     apply.flush(wh, changes)
                     if result.cursor_lsn and result.cursor_lsn != stream_row.cursor_lsn:
@@ -152,18 +155,10 @@ def drain(
         )
         if last_commit.end_lsn >= lsn_from_str(upto_lsn):
             break
+    if drained_to_target:
+        # Nothing of this publication committed before the target: confirm it, so the next peek does not
+        # re-read WAL that other databases and schemas wrote meanwhile (and the server may recycle it).
+        with src.transaction():
+            stream.advance(src, stream_row.slot_name, upto_lsn)
     result.seconds = time.monotonic() - started
     return result
-
-
-def oldest_pending_commit(src: psycopg.Connection, stream_row: state.Stream):
-    """Commit time of the oldest transaction still waiting in the slot, or None when it is drained."""
-    with src.transaction():
-        rows = src.execute(
-            stream.PEEK_SQL, stream.peek_params(stream_row.slot_name, stream_row.publication, None, 1)
-        ).fetchall()
-    for _lsn, data in rows:
-        msg = decode(data)
-        if isinstance(msg, Begin):
-            return msg.commit_time
-    return None

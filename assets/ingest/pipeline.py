@@ -235,7 +235,9 @@ def sync_product(
                     if to_load:
                         _full_loads(source_url, wh, product, to_load, results)
                     states = state.table_states(wh_ac, product)
-                    target_lsn = stream.current_lsn(src_ac)
+                    target_lsn, target_time = src_ac.execute(
+                        "SELECT pg_current_wal_flush_lsn()::text, clock_timestamp()"
+                    ).fetchone()
                     drained = incremental.drain(src, wh, row, _targets(wh_ac, product, states), target_lsn)
                     for qualified, counts in drained.counts.items():
                         name = qualified.split(".", 1)[1]
@@ -262,10 +264,10 @@ def sync_product(
                         to_load[name] = columns_of(src_ac, product, name)
                     if not to_load:
                         break
-                pending_since = incremental.oldest_pending_commit(src, row)
+            # The warehouse now holds every change committed before the drain target (read at
+            # target_time): it is behind the source by the time since then, and by the WAL since the slot.
             lag_bytes = stream.lag_bytes(src_ac, row.slot_name)
-            now = src_ac.execute("SELECT now()").fetchone()[0]
-            lag_seconds = (now - pending_since).total_seconds() if pending_since else 0.0
+            lag_seconds = (src_ac.execute("SELECT clock_timestamp()").fetchone()[0] - target_time).total_seconds()
             for name, res in results.items():
                 if name in blocked:
                     res.status, res.error, res.mode = "blocked", blocked[name], "none"

@@ -64,6 +64,12 @@ def current_lsn(conn: psycopg.Connection) -> str:
     return conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0]
 
 
+def flush_lsn(conn: psycopg.Connection) -> str:
+    """WAL flushed to disk: decoding reads no further, so a drain target must not be beyond it (else
+    advancing the slot to the target could step over a commit the peek never saw)."""
+    return conn.execute("SELECT pg_current_wal_flush_lsn()::text").fetchone()[0]
+
+
 PEEK_SQL = (
     "SELECT lsn::text, data FROM pg_logical_slot_peek_binary_changes("
     "%s, %s::pg_lsn, %s, 'proto_version', '1', 'publication_names', %s)"

@@ -67,8 +67,8 @@ JOURNAL_INSIGHTS_TABLE = dg.AssetSpec(
     ["analytics", "journal_insights"], deps=[insight_key(k) for k in INSIGHT_TYPES], group_name=GROUP,
     description="analytics.journal_insights: all insight rows; materialized by its weekly, monthly and yearly "
                 "partitioned slices (analytics/journal_insights/<type>).")
-INSIGHT_JOBS = {kind: dg.define_asset_job(f"insights_{kind}", selection=dg.AssetSelection.assets(insight_key(kind)),
-                                          partitions_def=partitions_def(kind)) for kind in INSIGHT_TYPES}
+INSIGHT_JOBS = {kind: dg.define_asset_job(f"insights_{kind}", selection=dg.AssetSelection.assets(insight_key(kind)))
+                for kind in INSIGHT_TYPES}
 CLOSE_CRONS = {"weekly": "0 3 * * 1", "monthly": "0 3 1 * *", "yearly": "0 3 1 1 *"}  # 3h after the period closes
 
 

@@ -105,8 +105,7 @@ def analytics_rollups(context: dg.AssetExecutionContext, config: RollupsConfig, 
 # Seed cadence: the continuous aggregates refresh hourly, so the hourly job maintains the events
 # (today's partition + every change since the last run) and then refreshes the changed rollup buckets.
 mood_hourly_job = dg.define_asset_job(
-    "mood_hourly", selection=dg.AssetSelection.assets(MOOD_EVENTS, ACTIVITY_EVENTS, MOOD_DAILY, WEEKLY_ACTIVITY),
-    partitions_def=EVENTS_PARTITIONS)
+    "mood_hourly", selection=dg.AssetSelection.assets(MOOD_EVENTS, ACTIVITY_EVENTS, MOOD_DAILY, WEEKLY_ACTIVITY))
 
 
 @dg.schedule(job=mood_hourly_job, cron_schedule="5 * * * *", execution_timezone="UTC")

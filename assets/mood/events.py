@@ -212,7 +212,7 @@ def maintain_events(conn, *, full: bool = False, window: tuple[date, date] | Non
         "FROM _mood_changes").fetchone()
 
     for stmt in _q("state_diff.sql"):
-        conn.execute(stmt)
+        conn.execute(stmt, {"floor": mood_floor} if "%(floor)s" in stmt.as_string(conn) else None)
     result.changed_days = [str(d) for (d,) in conn.execute(
         "SELECT DISTINCT d FROM (SELECT old_day AS d FROM _state_changes UNION SELECT new_day FROM _state_changes) x "
         "WHERE d IS NOT NULL ORDER BY 1").fetchall()]

@@ -59,11 +59,18 @@ def refresh_native(conn, *, full: bool = False, now: datetime | None = None) -> 
             removed = conn.execute(sql.SQL(
                 "DELETE FROM {t} r USING _dirty d WHERE r.user_id = d.user_id "
                 "AND (d.bucket = '-infinity' OR r.{col} = d.bucket)").format(t=target, col=col)).rowcount
-            join = sql.SQL("JOIN _dirty d ON d.user_id = src.user_id AND d.bucket > '-infinity' "
-                           "AND src.time >= d.bucket AND src.time < d.bucket + INTERVAL {w}").format(
-                w=sql.Literal(spec.width))
-            select = schema.rollup_select(spec, schema.SCHEMA, timescale=False, join=join)
-            inserted = conn.execute(sql.SQL("INSERT INTO {t} {q}").format(t=target, q=select)).rowcount
+            lo, hi = conn.execute("SELECT min(bucket), max(bucket) FROM _dirty WHERE bucket > '-infinity'").fetchone()
+            inserted = 0
+            if lo is not None:
+                join = sql.SQL("JOIN _dirty d ON d.user_id = src.user_id AND d.bucket > '-infinity' "
+                               "AND src.time >= d.bucket AND src.time < d.bucket + INTERVAL {w}").format(
+                    w=sql.Literal(spec.width))
+                # constant bounds let the planner prune partitions outside the changed range
+                where = sql.SQL("src.time >= %(lo)s AND src.time < %(hi)s::timestamptz + INTERVAL {w}").format(
+                    w=sql.Literal(spec.width))
+                select = schema.rollup_select(spec, schema.SCHEMA, timescale=False, join=join, where=where)
+                inserted = conn.execute(sql.SQL("INSERT INTO {t} {q}").format(t=target, q=select),
+                                        {"lo": lo, "hi": hi}).rowcount
         conn.execute("DROP TABLE _dirty")
         out[spec.name] = {"dirty_buckets": claimed, "rows_removed": removed, "rows_written": inserted,
                           "full": full}

@@ -265,6 +265,10 @@ def detect(conn) -> Capabilities:
         available = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'").fetchone()
         if not available:
             return Capabilities(False, reason="timescaledb is not available on this server")
+        preload = conn.execute("SELECT current_setting('shared_preload_libraries')").fetchone()[0]
+        if "timescaledb" not in preload:
+            # CREATE EXTENSION would end the session with FATAL ("must be preloaded"), not an error
+            return Capabilities(False, reason="timescaledb is installed but not in shared_preload_libraries")
         try:
             with conn.transaction():
                 conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")

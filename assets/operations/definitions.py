@@ -1,7 +1,5 @@
 """Operations area: erasure, retention and BI access as assets (group `operations`)."""
 
-import os
-
 import dagster as dg
 
 from assets.operations import bi_access, erasure, retention
@@ -53,12 +51,14 @@ def erased_subjects_are_gone(warehouse: WarehouseDatabase) -> dg.AssetCheckResul
 @dg.asset(
     key=RETENTION,
     group_name="operations",
-    description="Applies the seeds' retention rules to the raw copies (audit logs 7 years, application "
-    "logs 30 days, API requests 90 days, coach audit 180 days, dialogue 365 days) and reports what it removed.",
+    retry_policy=dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL),
+    description="Applies the seeds' retention rules: raw copies (audit logs 7 years, application logs 30 days, "
+    "API requests 90 days, coach audit 180 days, dialogue 365 days) and, through the mood area, raw mood events "
+    "(1 year) and activity events (6 months); reports what it removed. Run daily by the retention_daily schedule.",
 )
 def retention_log(context: dg.AssetExecutionContext, warehouse: WarehouseDatabase) -> dg.MaterializeResult:
     with warehouse.connect() as conn:
-        removed = retention.apply_raw_retention(conn)
+        removed = retention.apply_retention(conn)
         conn.commit()
     context.log.info("retention removed %s rows", sum(removed.values()))
     return dg.MaterializeResult(metadata={
@@ -72,16 +72,19 @@ def retention_log(context: dg.AssetExecutionContext, warehouse: WarehouseDatabas
     key=BI_ACCESS,
     group_name="operations",
     automation_condition=dg.AutomationCondition.on_cron("*/15 * * * *"),
+    retry_policy=dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL),
     description="Read-only roles tessera_analyst and tessera_dashboard on marts and analytics only, "
     "with row level security (app.current_user_id) on per-user tables.",
 )
 def bi_access_grants(warehouse: WarehouseDatabase) -> dg.MaterializeResult:
     with warehouse.connect() as conn:
-        applied = bi_access.apply_bi_access(conn, os.environ.get("TESSERA_BI_PASSWORD") or None)
+        applied = bi_access.apply_bi_access(conn)
         conn.commit()
     return dg.MaterializeResult(metadata={
         "roles": ", ".join(applied["roles"]),
         "row_level_security": dg.MetadataValue.json(applied["row_level_security"]),
+        "dashboard_shared": dg.MetadataValue.json(applied["dashboard_shared"]),
+        "dashboard_withheld": dg.MetadataValue.json(applied["dashboard_withheld"]),
     })
 
 

@@ -6,9 +6,13 @@ persons with deleted_at set) or on demand (`tessera erase --user ID`). One run:
    (a user owns entries, an entry owns its tags and attachments, and so on);
 2. deletes those rows from the raw copies, except audit tables (kept for 7 years, DESIGN rule 1),
    and removes the subject from uuid[] membership columns (Mosaic group members);
-3. deletes, in every table of the derived schemas (marts, analytics, vectors, persona, search, ...),
-   each row with a uuid column equal to the subject or an owned id, or a uuid[] column containing one;
-4. records the erasure with per-table counts in tessera_meta.erasures.
+3. in every table of the derived schemas (staging .. search, and the quality quarantine and check
+   history, which hold copies of rows): deletes each row with a uuid column equal to the subject or an
+   owned id, removes those ids from uuid[] columns (a story's readers stay a story), and deletes each
+   row whose text or json mentions one of them (ids held as text, e.g. a quarantined row's JSON);
+4. calls the hooks of stores outside the warehouse (ERASURE_HOOKS: the Elasticsearch indices when
+   TESSERA_ELASTICSEARCH_URL is set), inside the same transaction, so a failing hook rolls it back;
+5. records the erasure with per-table counts in tessera_meta.erasures.
 The erasure check scans every table of every derived schema (uuid, uuid[], text and jsonb columns)
 for the subject's id and reports where it is still found. The catalog drives steps 3 and the check,
 so a table added by any area is covered without changing this module.
@@ -27,7 +31,9 @@ from sources.registry import TABLES, SourceTable
 
 log = logging.getLogger(__name__)
 
-DERIVED_SCHEMAS = ("marts", "intermediate", "staging", "analytics", "vectors", "persona", "search")
+DERIVED_SCHEMAS = ("marts", "intermediate", "staging", "analytics", "vectors", "persona", "search", "quality")
+UUID_PATTERN = "([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+TEXT_TYPES = ("text", "character varying", "jsonb", "json")
 # source tables whose soft-deleted rows are deleted accounts: (product, table, key column)
 ACCOUNT_TABLES = (("mindflow", "users", "id"), ("coach", "users", "id"), ("personakit", "persons", "person_id"))
 
@@ -122,13 +128,25 @@ def _erase_raw(conn: psycopg.Connection, subjects: list[uuid.UUID], owned: dict[
         ).rowcount
         _count(result, f"{table.raw_schema}.{table.name}", deleted)
     # membership arrays (Mosaic groups.members) lose the subjects
-    for schema, table, column in _columns_of_type(conn, sorted({t.raw_schema for t in TABLES}), ("uuid[]",)):
+    audit = {(t.raw_schema, t.name) for t in TABLES if t.audit}
+    raw_schemas = sorted({t.raw_schema for t in TABLES})
+    for schema, table, column in _columns_of_type(conn, raw_schemas, ("uuid[]",)):
         changed = conn.execute(
             sql.SQL("UPDATE {}.{} SET {c} = ARRAY(SELECT m FROM unnest({c}) m WHERE m <> ALL(%s::uuid[])) "
                     "WHERE {c} && %s::uuid[]").format(sql.Identifier(schema), sql.Identifier(table), c=sql.Identifier(column)),
             (subjects, subjects),
         ).rowcount
         _count(result, f"{schema}.{table}.{column}", changed)
+    # rows outside the owner paths that still name a subject (a uuid column, or the id inside text/json)
+    wanted = [str(s).lower() for s in subjects]
+    for schema, table, column in _columns_of_type(conn, raw_schemas, ("uuid",)):
+        if (schema, table) not in audit:
+            deleted = conn.execute(sql.SQL("DELETE FROM {}.{} WHERE {} = ANY(%s::uuid[])").format(
+                sql.Identifier(schema), sql.Identifier(table), sql.Identifier(column)), (subjects,)).rowcount
+            _count(result, f"{schema}.{table}", deleted)
+    for schema, table, column in _columns_of_type(conn, raw_schemas, TEXT_TYPES):
+        if (schema, table) not in audit:
+            _count(result, f"{schema}.{table}", conn.execute(mention_delete(schema, table, column), (wanted,)).rowcount)
 
 
 def _columns_of_type(conn: psycopg.Connection, schemas, types: tuple[str, ...]) -> list[tuple[str, str, str]]:
@@ -152,11 +170,25 @@ def _erase_derived(conn: psycopg.Connection, ids: list[uuid.UUID], result: Erasu
         ).rowcount
         _count(result, f"{schema}.{table}", deleted)
     for schema, table, column in _columns_of_type(conn, DERIVED_SCHEMAS, ("uuid[]",)):
-        deleted = conn.execute(
-            sql.SQL("DELETE FROM {}.{} WHERE {} && %s::uuid[]").format(
-                sql.Identifier(schema), sql.Identifier(table), sql.Identifier(column)), (ids,)
+        changed = conn.execute(
+            sql.SQL("UPDATE {}.{} SET {c} = ARRAY(SELECT m FROM unnest({c}) m WHERE m <> ALL(%s::uuid[])) "
+                    "WHERE {c} && %s::uuid[]").format(sql.Identifier(schema), sql.Identifier(table), c=sql.Identifier(column)),
+            (ids, ids),
         ).rowcount
+        _count(result, f"{schema}.{table}.{column}", changed)
+    wanted = [str(i).lower() for i in ids]
+    for schema, table, column in _columns_of_type(conn, DERIVED_SCHEMAS, TEXT_TYPES):
+        deleted = conn.execute(mention_delete(schema, table, column), (wanted,)).rowcount
         _count(result, f"{schema}.{table}", deleted)
+
+
+def mention_delete(schema: str, table: str, column: str) -> sql.Composed:
+    """DELETE of the rows whose text/json column mentions one of the ids (%s: lower-case text[])."""
+    col = sql.SQL("{}::text").format(sql.Identifier(column))
+    return sql.SQL(
+        "DELETE FROM {}.{} WHERE {col} ~ '[0-9a-fA-F]{{8}}-' AND EXISTS ("
+        "SELECT 1 FROM regexp_matches({col}, {pattern}, 'g') m WHERE lower(m[1]) = ANY(%s::text[]))"
+    ).format(sql.Identifier(schema), sql.Identifier(table), col=col, pattern=sql.Literal(UUID_PATTERN))
 
 
 def erase_subjects(conn: psycopg.Connection, subjects: list[uuid.UUID], *, trigger: str,
@@ -171,7 +203,7 @@ def erase_subjects(conn: psycopg.Connection, subjects: list[uuid.UUID], *, trigg
     _erase_derived(conn, ids, result)
     _erase_raw(conn, subjects, owned, result)
     for hook in ERASURE_HOOKS:
-        for where, n in hook(subjects, ids).items():
+        for where, n in (hook(subjects, ids) or {}).items():
             _count(result, where, n)
     with conn.cursor() as cur:
         cur.executemany(
@@ -192,9 +224,76 @@ def _is_uuid(value) -> bool:
         return False
 
 
-# Stores outside the warehouse (the Elasticsearch backend) register a callable here:
-# hook(subject_ids, all_owned_ids) -> {"where": rows_removed}.
-ERASURE_HOOKS: list = []
+# Elasticsearch (full stack): the search area's indices are aliases `journal_entries` (documents keyed
+# by entry id, owner in `userId`) and `mosaic_stories` (keyed by story id, author in `submittedBy`).
+# Their sync would never delete an erased user's documents (the ledger rows go with the erasure), so
+# the erasure deletes them itself. Stories the user could only read are re-indexed without them by
+# the next sync (their readers changed in raw).
+ES_INDICES = {"journal_entries": "userId", "mosaic_stories": "submittedBy"}
+
+
+def es_delete_body(owner_field: str, subjects: list[str], doc_ids: list[str]) -> dict:
+    """delete_by_query body: documents owned by a subject, or whose id is one of the owned ids."""
+    return {"query": {"bool": {"should": [
+        {"terms": {owner_field: sorted(subjects)}},
+        {"ids": {"values": sorted(doc_ids)}},
+    ], "minimum_should_match": 1}}}
+
+
+def es_probe_body(owner_field: str, subject: str) -> dict:
+    """count body: documents that still name the subject as owner or author."""
+    return {"query": {"term": {owner_field: subject}}}
+
+
+def _es_client(url: str):
+    from elasticsearch import Elasticsearch
+
+    return Elasticsearch(url, request_timeout=60, retry_on_timeout=True, max_retries=3)
+
+
+def elasticsearch_erasure_hook(subjects: list[uuid.UUID], ids: list[uuid.UUID]) -> dict[str, int]:
+    """Delete the subjects' documents from every Elasticsearch index (no-op without an Elasticsearch URL)."""
+    from orchestration.settings import Settings
+
+    url = Settings.from_env().elasticsearch_url
+    if not url:
+        return {}
+    client = _es_client(url)
+    removed = {}
+    try:
+        for alias, owner_field in ES_INDICES.items():
+            if not client.indices.exists_alias(name=alias):
+                continue
+            response = client.delete_by_query(
+                index=alias, body=es_delete_body(owner_field, [str(s) for s in subjects], [str(i) for i in ids]),
+                refresh=True, conflicts="proceed", slices="auto")
+            if response.get("failures"):
+                raise RuntimeError(f"Elasticsearch erasure failed on {alias}: {response['failures'][:3]}")
+            removed[f"elasticsearch.{alias}"] = int(response.get("deleted", 0))
+    finally:
+        client.close()
+    return removed
+
+
+def find_in_elasticsearch(subject: uuid.UUID) -> list[str]:
+    """Elasticsearch indices still holding documents of (or readable by) the subject; [] without ES."""
+    from orchestration.settings import Settings
+
+    url = Settings.from_env().elasticsearch_url
+    if not url:
+        return []
+    client = _es_client(url)
+    try:
+        return [f"elasticsearch.{alias}" for alias, owner_field in ES_INDICES.items()
+                if client.indices.exists_alias(name=alias)
+                and client.count(index=alias, body=es_probe_body(owner_field, str(subject)))["count"] > 0]
+    finally:
+        client.close()
+
+
+# Stores outside the warehouse register a callable here: hook(subject_ids, all_owned_ids) ->
+# {"where": rows_removed}. Hooks run inside the erasure's transaction, before it commits.
+ERASURE_HOOKS: list = [elasticsearch_erasure_hook]
 
 
 def pending_subjects(conn: psycopg.Connection) -> list[uuid.UUID]:
@@ -219,7 +318,8 @@ def pending_subjects(conn: psycopg.Connection) -> list[uuid.UUID]:
 
 def find_subject(conn: psycopg.Connection, subject: uuid.UUID, *, include_raw: bool = True) -> list[str]:
     """Every place ("schema.table.column") a derived store still holds the subject's id, as a uuid or
-    inside text/jsonb. Audit tables are exempt (kept by rule 1)."""
+    inside text/jsonb, plus Elasticsearch indices still holding its documents. Audit tables are exempt
+    (kept by rule 1)."""
     schemas = list(DERIVED_SCHEMAS) + ([t.raw_schema for t in TABLES] if include_raw else [])
     audit = {(t.raw_schema, t.name) for t in TABLES if t.audit}
     found = []
@@ -235,4 +335,4 @@ def find_subject(conn: psycopg.Connection, subject: uuid.UUID, *, include_raw: b
         ).fetchone()[0]
         if hit:
             found.append(f"{schema}.{table}.{column}")
-    return found
+    return found + find_in_elasticsearch(subject)

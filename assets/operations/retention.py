@@ -3,7 +3,7 @@
 Raw copies follow the registry's `retention` (audit logs 7 years, application logs 30 days, API request
 logs 90 days, coach audit logs 180 days, dialogue 365 days); the analytics event tables (mood events
 1 year, activity events 6 months) are aged out by the mood area's own retention (partition drops or
-Timescale policies), which this module calls when it is present.
+Timescale policies), which `analytics_retention` calls. Rollups and insights are kept (seed 004).
 """
 
 from __future__ import annotations
@@ -43,3 +43,31 @@ def apply_raw_retention(conn: psycopg.Connection, rules: list[RetentionRule] | N
         if conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{rule.schema}"."{rule.table}"',)).fetchone()[0]:
             removed[rule.name] = conn.execute(delete_statement(rule)).rowcount
     return removed
+
+
+def analytics_retention(conn: psycopg.Connection, now=None) -> dict[str, int]:
+    """The mood area's retention of analytics.mood_events (1 year) and user_activity_events (6 months),
+    with the rows it removed per table. Native storage: assets.mood.schema.apply_native_retention
+    (drops partitions wholly past the cutoff); TimescaleDB: the seed's retention policies drop chunks in
+    the background, so nothing is run here and 0 is reported. {} when analytics is not built yet."""
+    if not conn.execute("SELECT to_regclass('analytics._analytics_meta') IS NOT NULL").fetchone()[0]:
+        return {}
+    from assets.mood import schema
+
+    mode = conn.execute("SELECT value->>'mode' FROM analytics._analytics_meta WHERE key = 'storage'").fetchone()
+    tables = [f"analytics.{spec.table}" for spec in schema.HYPERTABLES if spec.retention]
+    if mode and mode[0] == "timescaledb":
+        return {t: 0 for t in tables}
+    before = {t: _count_rows(conn, t) for t in tables}
+    schema.apply_native_retention(conn, now)
+    return {t: before[t] - _count_rows(conn, t) for t in tables}
+
+
+def _count_rows(conn: psycopg.Connection, qualified: str) -> int:
+    schema, table = qualified.split(".")
+    return conn.execute(sql.SQL("SELECT count(*) FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table))).fetchone()[0]
+
+
+def apply_retention(conn: psycopg.Connection, now=None) -> dict[str, int]:
+    """Every retention rule, raw copies and analytics: {table: rows removed}."""
+    return {**apply_raw_retention(conn), **analytics_retention(conn, now)}

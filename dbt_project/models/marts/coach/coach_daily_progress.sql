@@ -1,14 +1,26 @@
 -- The study coach's progress (seed 002 progress_snapshots: streak days, completed tasks, study
 -- minutes) derived per learner and day from tasks and study sessions rather than trusting the
 -- app-written snapshots. streak_days: consecutive active days ending on that day.
--- Strategy: table. A streak depends on every earlier day of the learner, sessions and tasks are
--- hard-deleted with their plan, and the mart has one small row per active learner-day: one grouped
--- pass (gaps-and-islands window) rebuilds it.
+-- Strategy: incremental, delete+insert; the unit of replacement is the learner (a streak depends on
+-- every earlier day of the learner): a refresh recomputes all days of the learners touched by a
+-- changed learner, session, plan or task (see coach_daily_progress_changed_keys), one learner's year
+-- being a few hundred small rows. Hard-deleted sessions/tasks/plans show as per-learner totals that
+-- no longer match; deleted learners go by an anti-join on user_id.
+-- Touched-key macros (macros/changed_keys.sql) read these:
+-- depends_on: {{ ref('stg_coach__users') }}
+-- depends_on: {{ ref('stg_coach__study_sessions') }}
+-- depends_on: {{ ref('stg_coach__plans') }}
+-- depends_on: {{ ref('stg_coach__tasks') }}
 {{ config(
-    materialized='table',
+    materialized='incremental',
+    unique_key=['user_id', 'day'],
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ tessera_replace_keys('user_id', coach_daily_progress_changed_keys, 'select id as user_id from ' ~ ref('stg_coach__users'), sparse_keys=true) }}",
     indexes=[
         {'columns': ['user_id', 'day'], 'unique': true},
         {'columns': ['day']},
+        {'columns': ['_ingested_at']},
     ]
 ) }}
 
@@ -18,8 +30,12 @@ with activity as (
         day,
         study_minutes,
         completed_tasks,
+        _ingested_at,
         day - (row_number() over (partition by user_id order by day))::int as island
     from {{ ref('int_coach__daily_activity') }}
+    {% if is_incremental() %}
+    where user_id in (select user_id from {{ tessera_touched() }})
+    {% endif %}
 )
 
 select
@@ -27,5 +43,6 @@ select
     day,
     (row_number() over (partition by user_id, island order by day))::int as streak_days,
     completed_tasks,
-    study_minutes
+    study_minutes,
+    _ingested_at
 from activity

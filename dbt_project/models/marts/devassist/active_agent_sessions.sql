@@ -17,6 +17,7 @@
         {'columns': ['agent_session_id'], 'unique': true},
         {'columns': ['user_id']},
         {'columns': ['created_at', 'status']},
+        {'columns': ['_ingested_at']},
     ]
 ) }}
 

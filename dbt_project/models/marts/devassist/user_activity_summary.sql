@@ -1,11 +1,31 @@
 -- The seed's user_activity_summary view (003): active users with their agent-session totals.
--- Strategy: table. One row per developer, aggregated over all of a user's sessions; sessions are
--- hard-deleted by the product's retention (cleanup_old_data), which leaves no changed raw row to
--- find the user by, so a rebuild (one grouped scan of agent_sessions) is the correct and cheap way.
+-- Strategy: incremental, delete+insert on user_id. One row per developer aggregated over their
+-- sessions: a refresh re-aggregates the developers whose row or any session changed. Sessions are
+-- hard-deleted by the product's retention (cleanup_old_data), which leaves no raw row behind: those
+-- developers are found by a stored total_sessions that no longer matches one grouped count; deleted
+-- developers by an anti-join on user_id.
+-- Touched-key macros (macros/changed_keys.sql) read these:
+-- depends_on: {{ ref('stg_devassist__users') }}
+-- depends_on: {{ ref('stg_devassist__agent_sessions') }}
 {{ config(
-    materialized='table',
-    indexes=[{'columns': ['user_id'], 'unique': true}]
+    materialized='incremental',
+    unique_key='user_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ tessera_replace_keys('user_id', user_activity_summary_changed_keys, 'select user_id from ' ~ ref('stg_devassist__users')) }}",
+    indexes=[
+        {'columns': ['user_id'], 'unique': true},
+        {'columns': ['_ingested_at']},
+    ]
 ) }}
+
+with users as (
+    select * from {{ ref('stg_devassist__users') }}
+    where is_active = true
+    {% if is_incremental() %}
+      and user_id in (select user_id from {{ tessera_touched() }})
+    {% endif %}
+)
 
 select
     u.user_id,
@@ -14,8 +34,8 @@ select
     count(a.agent_session_id) as total_sessions,
     sum(a.token_cost) as total_cost,
     avg(a.token_cost) as avg_cost_per_session,
-    max(a.created_at) as last_session_at
-from {{ ref('stg_devassist__users') }} as u
+    max(a.created_at) as last_session_at,
+    greatest(u._ingested_at, max(a._ingested_at)) as _ingested_at
+from users as u
 left join {{ ref('stg_devassist__agent_sessions') }} as a on a.user_id = u.user_id
-where u.is_active = true
-group by u.user_id, u.username, u.last_active_at
+group by u.user_id, u.username, u.last_active_at, u._ingested_at

@@ -23,6 +23,7 @@
         {'columns': ['mood']},
         {'columns': ['created_at']},
         {'columns': ['tags'], 'type': 'gin'},
+        {'columns': ['_ingested_at']},
     ]
 ) }}
 

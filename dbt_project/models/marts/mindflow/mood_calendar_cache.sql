@@ -17,6 +17,7 @@
         {'columns': ['id'], 'unique': true},
         {'columns': ['user_id', 'year', 'month'], 'unique': true},
         {'columns': ['user_id']},
+        {'columns': ['_ingested_at']},
     ]
 ) }}
 

@@ -18,6 +18,7 @@
     indexes=[
         {'columns': ['id'], 'unique': true},
         {'columns': ['email']},
+        {'columns': ['_ingested_at']},
     ]
 ) }}
 

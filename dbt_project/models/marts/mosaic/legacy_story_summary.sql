@@ -1,13 +1,32 @@
 -- Per legacy: stories by visibility and by type, distinct contributors, and the latest story.
--- Strategy: table. One row per legacy aggregated over all its stories (a handful per legacy);
--- stories can be hard-deleted with their legacy, so a rebuild is simplest and cheap.
+-- Strategy: incremental, delete+insert on legacy_id. One row per legacy aggregated over its stories
+-- (a handful per legacy): a refresh re-aggregates the legacies whose row or any story changed.
+-- Hard-deleted stories show as a stored story_count that no longer matches one grouped count (a
+-- story moved to another legacy likewise); hard-deleted legacies go by an anti-join on legacy_id.
+-- Touched-key macros (macros/changed_keys.sql) read these:
+-- depends_on: {{ ref('stg_mosaic__legacies') }}
 {{ config(
-    materialized='table',
-    indexes=[{'columns': ['legacy_id'], 'unique': true}]
+    materialized='incremental',
+    unique_key='legacy_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ tessera_replace_keys('legacy_id', legacy_story_summary_changed_keys, 'select id as legacy_id from ' ~ ref('stg_mosaic__legacies')) }}",
+    indexes=[
+        {'columns': ['legacy_id'], 'unique': true},
+        {'columns': ['_ingested_at']},
+    ]
 ) }}
 
-with stories as (
+with legacies as (
+    select * from {{ ref('stg_mosaic__legacies') }}
+    {% if is_incremental() %}
+    where id in (select legacy_id from {{ tessera_touched() }})
+    {% endif %}
+),
+
+stories as (
     select * from {{ ref('stg_mosaic__stories') }}
+    where legacy_id in (select id from legacies)
 ),
 
 latest as (
@@ -30,7 +49,8 @@ counts as (
         count(*) filter (where story_type = 'sms') as sms_stories,
         count(*) filter (where story_type = 'email') as email_stories,
         count(*) filter (where story_type = 'audio') as audio_stories,
-        count(distinct submitted_by) as contributor_count
+        count(distinct submitted_by) as contributor_count,
+        max(_ingested_at) as _ingested_at
     from stories
     group by legacy_id
 )
@@ -52,7 +72,8 @@ select
     coalesce(c.contributor_count, 0) as contributor_count,
     lt.last_story_id,
     lt.last_story_title,
-    lt.last_story_at
-from {{ ref('stg_mosaic__legacies') }} as l
+    lt.last_story_at,
+    greatest(l._ingested_at, c._ingested_at) as _ingested_at
+from legacies as l
 left join counts as c on c.legacy_id = l.id
 left join latest as lt on lt.legacy_id = l.id

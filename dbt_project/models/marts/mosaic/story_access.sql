@@ -1,24 +1,47 @@
 -- Which user may read which story (DESIGN privacy rule 3): one row per (user_id, story_id) that the
 -- seed's user_can_access_story grants, with the first rule that grants it. Every story query of the
 -- read side joins this table on the user it runs for.
--- Strategy: table. A grant depends on the story, its legacy, every group of the legacy, the
--- persons and FAMILY_OF edges, and (for public stories) on every user: a new user or a new group
--- member changes rows of many stories at once, so key-wise replacement buys little; a rebuild is
--- one join over small tables.
+-- Strategy: incremental on two key axes (macros/incremental.sql story_access_replace_keys). A grant
+-- depends on the story, its legacy, the legacy's groups and persons (and FAMILY_OF edges), and the
+-- user. A refresh re-grants every story touched through the first four (all its readers) and every
+-- touched user (all their stories), so a new account costs one user's grants, not a rebuild.
+-- Hard deletes: stories and users no longer upstream (loose index scans over the stored keys), and
+-- stored admin/group/family grants whose basis is gone, touch their story.
+-- Touched-key macros (macros/changed_keys.sql) read these:
+-- depends_on: {{ ref('stg_mosaic__legacies') }}
+-- depends_on: {{ ref('stg_mosaic__groups') }}
+-- depends_on: {{ ref('stg_mosaic__persons') }}
+-- depends_on: {{ ref('stg_mosaic__person_relationships') }}
 {{ config(
-    materialized='table',
+    materialized='incremental',
+    unique_key=['user_id', 'story_id'],
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ story_access_replace_keys() }}",
     indexes=[
         {'columns': ['user_id', 'story_id'], 'unique': true},
         {'columns': ['story_id']},
+        {'columns': ['_ingested_at']},
     ]
 ) }}
+
+with grants as (
+    {% if is_incremental() -%}
+    ({{ mosaic_story_grants(story_keys=tessera_touched('stories')) }})
+    union all
+    ({{ mosaic_story_grants(user_keys=tessera_touched('users')) }})
+    {%- else -%}
+    select * from {{ ref('int_mosaic__story_grants') }}
+    {%- endif %}
+)
 
 select distinct on (g.user_id, g.story_id)
     g.user_id,
     g.story_id,
     s.legacy_id,
-    g.access_reason
-from {{ ref('int_mosaic__story_grants') }} as g
+    g.access_reason,
+    greatest(g._ingested_at, u._ingested_at) as _ingested_at
+from grants as g
 join {{ ref('stg_mosaic__stories') }} as s on s.id = g.story_id
 join {{ ref('stg_mosaic__users') }} as u on u.id = g.user_id
 order by g.user_id, g.story_id, g.priority

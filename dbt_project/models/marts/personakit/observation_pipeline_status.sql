@@ -1,14 +1,31 @@
 -- PersonaKit observation pipeline per live person: observations per processing status and source
 -- type, the oldest pending observation, the latest observation.
--- Strategy: table. One row per person aggregated over all of the person's observations; the
--- statuses move (pending -> approved/processed/rejected) in place, and a rebuild is one grouped scan.
+-- Strategy: incremental, delete+insert on person_id. Statuses move (pending -> approved/processed/
+-- rejected) one observation at a time: a refresh re-aggregates the persons whose row or any
+-- observation changed (a soft-deleted person is touched and not re-inserted). Hard-deleted
+-- observations show as a stored total that no longer matches one grouped count; hard-deleted
+-- persons go by an anti-join on person_id.
+-- Touched-key macros (macros/changed_keys.sql) read these:
+-- depends_on: {{ ref('stg_personakit__persons') }}
+-- depends_on: {{ ref('stg_personakit__observations') }}
 {{ config(
-    materialized='table',
-    indexes=[{'columns': ['person_id'], 'unique': true}]
+    materialized='incremental',
+    unique_key='person_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ tessera_replace_keys('person_id', observation_pipeline_status_changed_keys, 'select person_id from ' ~ ref('stg_personakit__persons')) }}",
+    indexes=[
+        {'columns': ['person_id'], 'unique': true},
+        {'columns': ['_ingested_at']},
+    ]
 ) }}
 
-with observations as (
-    select * from {{ ref('stg_personakit__observations') }}
+with persons as (
+    select * from {{ ref('stg_personakit__persons') }}
+    where not is_deleted
+    {% if is_incremental() %}
+      and person_id in (select person_id from {{ tessera_touched() }})
+    {% endif %}
 )
 
 select
@@ -24,8 +41,8 @@ select
     count(*) filter (where o.source_type = 'assessment') as assessment_count,
     count(*) filter (where o.source_type = 'api_import') as api_import_count,
     min(o.created_at) filter (where o.processing_status = 'pending') as oldest_pending_at,
-    max(o.created_at) as last_observation_at
-from {{ ref('stg_personakit__persons') }} as p
-left join observations as o on o.person_id = p.person_id
-where not p.is_deleted
-group by p.person_id
+    max(o.created_at) as last_observation_at,
+    greatest(p._ingested_at, max(o._ingested_at)) as _ingested_at
+from persons as p
+left join {{ ref('stg_personakit__observations') }} as o on o.person_id = p.person_id
+group by p.person_id, p._ingested_at
