@@ -117,21 +117,23 @@ def generate(url: str, *, entries: int, users: int, dim: int, seed: int) -> dict
                 cp.write_row((tid, name, "0/10"))
         per_user = max(1, entries // users)
         base = np.datetime64("2022-01-01")
+        links: list[tuple] = []
         with conn.cursor().copy("COPY raw_mindflow.journal_entries (id, user_id, date, title, content, mood, word_count, "
-                                "is_private, deleted_at, _source_lsn) FROM STDIN") as cp, \
-                conn.cursor().copy("COPY raw_mindflow.journal_entry_tags (journal_entry_id, tag_id, _source_lsn) FROM STDIN") as tp:
+                                "is_private, deleted_at, _source_lsn) FROM STDIN") as cp:
             written = 0
             for uid in user_ids:
-                for day in range(per_user if written + per_user <= entries else entries - written):
+                for day in range(min(per_user, entries - written)):
                     eid = uuid.UUID(int=rng.getrandbits(128))
                     mood = rng.choice(moods)
                     content = _text(rng, mood, rng.randint(30, 160))
                     title = _text(rng, mood, rng.randint(2, 6)).rstrip(".")
                     cp.write_row((eid, uid, str(base + day), title[:200], content, mood, len(content.split()),
                                   rng.random() < 0.05, "2025-06-01" if rng.random() < 0.02 else None, "0/20"))
-                    for tag in rng.sample(TAGS, rng.randint(0, 3)):
-                        tp.write_row((eid, tag_ids[tag], "0/20"))
+                    links.extend((eid, tag_ids[tag], "0/20") for tag in rng.sample(TAGS, rng.randint(0, 3)))
                     written += 1
+        with conn.cursor().copy("COPY raw_mindflow.journal_entry_tags (journal_entry_id, tag_id, _source_lsn) FROM STDIN") as tp:
+            for link in links:
+                tp.write_row(link)
         conn.commit()
         # random unit vectors for the AI-eligible entries, generated in SQL (the subquery refers to the row
         # so it is evaluated per row)

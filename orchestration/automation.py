@@ -1,8 +1,8 @@
 """Automation that keeps everything current without a person.
 
-- Ingest: a sensor on the source's change position. Each product has a logical replication slot; the
-  sensor peeks one decoded change per slot and requests an ingest run when any product has changes
-  (or has never been loaded). Runs are keyed by the slots' positions, so a position is ingested once;
+- Ingest: a sensor on the source's change position. All products share one logical replication slot;
+  the sensor peeks its first decoded changes and requests an ingest run when any product has changes
+  (or nothing has been loaded yet). Runs are keyed by the slots' positions, so a position is ingested once;
   the ingest assets run in the `tessera_ingest` pool (limit 1) and the job carries a run-level
   concurrency tag, so two ingests never overlap.
 - Downstream: declarative automation (AutomationCondition) on the assets themselves (read views
@@ -43,31 +43,40 @@ def _dbname(url: str) -> str:
 
 
 def pending_change_positions(source_url: str, warehouse_url: str) -> dict[str, str | None]:
-    """{product: slot position} for products with changes waiting (None: no slot yet, i.e. never
-    loaded). Products with nothing to ingest are absent, and so are products whose slot an ingest is
-    reading right now (peeking an active slot fails; that ingest will take the changes)."""
+    """{product: slot position} for products with changes waiting (None for every product when there
+    is no slot yet, i.e. never loaded). All products share one slot: the first decoded changes (at most
+    PEEK_CHANGES) are peeked and the products are read from their Relation messages; when changes are
+    there but no product could be told, every product is listed. Empty when nothing waits, and when an
+    ingest is reading the slot right now (peeking an active slot fails; that ingest takes the changes)."""
     from assets.ingest import state
 
-    pending: dict[str, str | None] = {}
+    slot, publication = state.stream_names(_dbname(source_url), _dbname(warehouse_url))
     with psycopg.connect(source_url, autocommit=True) as conn:
-        for product in PRODUCTS:
-            slot, publication = state.stream_names(_dbname(source_url), _dbname(warehouse_url), product)
-            row = conn.execute(
-                "SELECT confirmed_flush_lsn::text, active FROM pg_replication_slots WHERE slot_name = %s", (slot,)
-            ).fetchone()
-            if row is None:
-                pending[product] = None
-                continue
-            if row[1]:
-                continue
-            has_change = conn.execute(
-                "SELECT EXISTS (SELECT 1 FROM pg_logical_slot_peek_binary_changes(%s, NULL, 1, "
-                "'proto_version', '1', 'publication_names', %s))",
-                (slot, publication),
-            ).fetchone()[0]
-            if has_change:
-                pending[product] = row[0]
-    return pending
+        row = conn.execute(
+            "SELECT confirmed_flush_lsn::text, active FROM pg_replication_slots WHERE slot_name = %s", (slot,)
+        ).fetchone()
+        if row is None:
+            return {product: None for product in PRODUCTS}
+        if row[1]:
+            return {}
+        messages = conn.execute(
+            "SELECT data FROM pg_logical_slot_peek_binary_changes(%s, NULL, %s, "
+            "'proto_version', '1', 'publication_names', %s)",
+            (slot, PEEK_CHANGES, publication),
+        ).fetchall()
+    if not messages:
+        return {}
+    seen = set()
+    for (data,) in messages:
+        data = bytes(data)
+        if data[:1] == b"R":  # Relation: tag, relid (4 bytes), namespace\0, name\0, ...
+            namespace = data[5:data.index(b"\0", 5)].decode()
+            if namespace in PRODUCTS:
+                seen.add(namespace)
+    return {product: row[0] for product in (sorted(seen) or PRODUCTS)}
+
+
+PEEK_CHANGES = 1000
 
 
 def ingest_run_request(pending: dict[str, str | None]) -> dg.RunRequest | None:

@@ -232,7 +232,8 @@ DERIVED_SUITES: tuple[Suite, ...] = (
     ), description="AI insights per period (mood percentages 0-100)"),
     # vectors (one table per embedded source; dimensions checked against the declared type)
     *(Suite("vectors", name, "vectors", True, (), (), description=f"Embeddings of {name}")
-      for name in ("journal_entries", "stories", "knowledge_resources")),
+      for name in ("journal_entries", "mosaic_stories", "personakit_observations",
+                   "coach_dialogue_messages", "coach_knowledge_resources")),
 )
 
 RAW_SUITES: tuple[Suite, ...] = tuple(raw_suite(t) for t in TABLES)

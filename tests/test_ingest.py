@@ -135,7 +135,8 @@ def test_cursor_and_slot_bookkeeping(databases):
     result = sync_all(src_url, wh_url, products=["mindflow"])
     with psycopg.connect(wh_url) as wh:
         slot, cursor, end = wh.execute(
-            "SELECT slot_name, cursor_lsn::text, cursor_end_lsn::text FROM tessera_meta.ingest_streams WHERE product = 'mindflow'"
+            "SELECT slot_name, cursor_lsn::text, cursor_end_lsn::text FROM tessera_meta.ingest_stream WHERE source_database = %s",
+            (databases.source_db,),
         ).fetchone()
         runs = wh.execute("SELECT count(*) FROM tessera_meta.ingest_runs WHERE product = 'mindflow'").fetchone()[0]
         newest = wh.execute("SELECT max(_source_lsn)::text FROM raw_mindflow.journal_entries").fetchone()[0]  # last commit

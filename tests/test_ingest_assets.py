@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import psycopg
 
-from assets.ingest.definitions import POOL, defs, ingest_assets
+from assets.ingest.definitions import POOL, defs, ingest_asset, ingest_assets, keys_of
 from orchestration.resources import SourceDatabase, WarehouseDatabase
 from sources.registry import TABLES
 from test_ingest_support import add_mindflow_user, add_mosaic_legacy
@@ -34,11 +34,11 @@ def test_materialize_reports_metadata(databases):
         "source": SourceDatabase(url=databases.source_url),
         "warehouse": WarehouseDatabase(url=databases.warehouse_url),
     }
-    mindflow, mosaic = ingest_assets[0], ingest_assets[1]
-    first = dg.materialize([mindflow, mosaic], resources=resources)
+    selection = keys_of("mindflow", "mosaic")
+    first = dg.materialize([ingest_asset], resources=resources, selection=selection)
     assert first.success
     by_key = {m.asset_key: m for m in first.get_asset_materialization_events() for m in [m.event_specific_data.materialization]}
-    assert len(by_key) == len(mindflow.keys) + len(mosaic.keys)
+    assert set(by_key) == set(selection)
     entries = by_key[dg.AssetKey(["raw_mindflow", "journal_entries"])].metadata
     assert entries["rows_inserted"].value == 2
     assert entries["dagster/row_count"].value == 2
@@ -48,7 +48,7 @@ def test_materialize_reports_metadata(databases):
     with psycopg.connect(databases.source_url, autocommit=True) as conn:
         conn.execute("UPDATE mindflow.journal_entries SET deleted_at = now()")
     second = dg.materialize(
-        [mindflow], resources=resources, selection=[dg.AssetKey(["raw_mindflow", "journal_entries"])]
+        [ingest_asset], resources=resources, selection=[dg.AssetKey(["raw_mindflow", "journal_entries"])]
     )
     assert second.success
     mats = [e.event_specific_data.materialization for e in second.get_asset_materialization_events()]

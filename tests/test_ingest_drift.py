@@ -7,7 +7,7 @@ import dagster as dg
 import psycopg
 import pytest
 
-from assets.ingest.definitions import ingest_assets
+from assets.ingest.definitions import ingest_asset, keys_of
 from assets.ingest.drift import compare
 from assets.ingest.pipeline import resync_table, sync_all
 from orchestration.db import columns_of
@@ -35,12 +35,12 @@ def test_added_column_appears_with_metadata(databases):
     src, wh = databases.source_url, databases.warehouse_url
     with psycopg.connect(src, autocommit=True) as conn:
         add_mindflow_user(conn, entries=3)
-    mindflow = ingest_assets[0]
-    assert dg.materialize([mindflow], resources=_resources(databases)).success
+    mindflow = keys_of("mindflow")
+    assert dg.materialize([ingest_asset], resources=_resources(databases), selection=mindflow).success
     with psycopg.connect(src, autocommit=True) as conn:
         conn.execute("ALTER TABLE mindflow.journal_entries ADD COLUMN sentiment numeric(4,3) DEFAULT 0.25")
         conn.execute("UPDATE mindflow.journal_entries SET sentiment = 0.9 WHERE date = '2025-01-01'")
-    result = dg.materialize([mindflow], resources=_resources(databases))
+    result = dg.materialize([ingest_asset], resources=_resources(databases), selection=mindflow)
     assert result.success
     mats = {
         e.event_specific_data.materialization.asset_key: e.event_specific_data.materialization
@@ -75,8 +75,8 @@ def test_dropped_column_blocks_only_that_table_until_resync(databases):
     with psycopg.connect(src, autocommit=True) as conn:
         conn.execute("ALTER TABLE mosaic.stories DROP COLUMN media_attachments")
         add_mosaic_legacy(conn, stories=1)
-    mosaic = ingest_assets[1]
-    result = dg.materialize([mosaic], resources=_resources(databases), raise_on_error=False)
+    result = dg.materialize([ingest_asset], resources=_resources(databases), selection=keys_of("mosaic"),
+                            raise_on_error=False)
     assert not result.success
     materialized = {e.event_specific_data.materialization.asset_key for e in result.get_asset_materialization_events()}
     assert dg.AssetKey(["raw_mosaic", "legacies"]) in materialized  # the other tables went on

@@ -80,10 +80,12 @@ def test_queries_are_validated():
     with pytest.raises(SearchError):
         validate(JournalQuery(text="x", user_id=""))
     with pytest.raises(SearchError):
-        validate(JournalQuery(text="x", user_id="u", mode="fuzzy"))
+        validate(JournalQuery(text="x", user_id="00000000-0000-0000-0000-000000000001", mode="fuzzy"))
     with pytest.raises(SearchError):
-        validate(JournalQuery(text=" ", user_id="u", mode="semantic"))
-    validate(JournalQuery(text="", user_id="u"))  # keyword without text lists the user's entries
+        validate(JournalQuery(text=" ", user_id="00000000-0000-0000-0000-000000000001", mode="semantic"))
+    with pytest.raises(SearchError):
+        validate(JournalQuery(text="x", user_id="alice"))  # ids are UUIDs
+    validate(JournalQuery(text="", user_id="00000000-0000-0000-0000-000000000001"))  # no text: the user's entries
 
 
 def test_render_shows_hits_highlights_and_facets():

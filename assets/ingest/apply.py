@@ -71,6 +71,8 @@ class ChangeSet:
     counts: dict[str, Counts] = field(default_factory=dict)
     needs_reload: set[str] = field(default_factory=set)
     pending: int = 0
+    net: dict[str, int] = field(default_factory=dict)  # rows added minus rows removed, as written by flush
+    recount: set[str] = field(default_factory=set)  # truncated: row count unknown until recounted
 
     def _target(self, rel: Relation) -> Target | None:
         return self.targets.get(f"{rel.namespace}.{rel.name}")
@@ -173,9 +175,11 @@ def upsert_sql(target: Target, stage: str, cols: tuple[str, ...]) -> sql.Compose
     non_key = [c for c in cols if c not in target.key]
     sets = [sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in non_key]
     sets += [sql.SQL("_source_lsn = EXCLUDED._source_lsn"), sql.SQL("_ingested_at = EXCLUDED._ingested_at")]
+    # Returns how many rows were new (xmax = 0 on a freshly inserted version): keeps row counts exact.
     return sql.SQL(
-        "INSERT INTO {raw} ({cols}, _source_lsn, _ingested_at) SELECT {cols}, _source_lsn, now() FROM {stage} "
-        "ON CONFLICT ({key}) DO UPDATE SET {sets}"
+        "WITH w AS (INSERT INTO {raw} ({cols}, _source_lsn, _ingested_at) SELECT {cols}, _source_lsn, now() FROM {stage} "
+        "ON CONFLICT ({key}) DO UPDATE SET {sets} RETURNING (xmax = 0) AS fresh) "
+        "SELECT count(*) FILTER (WHERE fresh) FROM w"
     ).format(
         raw=_raw(target), cols=_ids(cols), stage=sql.Identifier(stage), key=_ids(target.key), sets=sql.SQL(", ").join(sets)
     )
@@ -214,14 +218,18 @@ def flush(wh: psycopg.Connection, changes: ChangeSet) -> None:
                     values = list(pk) if kind == "delete" else [op.values[c] for c in cols]
                     copy.write_row(values + [op.lsn])
             if kind == "upsert":
-                wh.execute(upsert_sql(target, stage, cols))
+                fresh = wh.execute(upsert_sql(target, stage, cols)).fetchone()[0]
+                changes.net[qualified] = changes.net.get(qualified, 0) + fresh
             elif kind == "patch":
                 wh.execute(patch_sql(target, stage, cols))
             else:
-                wh.execute(delete_sql(target, stage))
+                gone = wh.execute(delete_sql(target, stage)).rowcount
+                changes.net[qualified] = changes.net.get(qualified, 0) - max(gone, 0)
     changes.clear()
 
 
-def truncate(wh: psycopg.Connection, targets: list[Target]) -> None:
+def truncate(wh: psycopg.Connection, targets: list[Target], changes: ChangeSet | None = None) -> None:
     for target in targets:
         wh.execute(sql.SQL("TRUNCATE {}").format(_raw(target)))
+        if changes is not None:
+            changes.recount.add(target.qualified)

@@ -1,17 +1,19 @@
-"""Definitions of the ingest area: one multi-asset per product, one AssetSpec per registry table.
+"""Definitions of the ingest area: one multi-asset (`ingest`) over every registry table, one AssetSpec each.
 
-Keys mirror the warehouse ([raw_<product>, <table>]); descriptions come from the registry. Every
-product's asset runs in the `tessera_ingest` pool (set its limit to 1 on the instance so two ingests
-never overlap; a warehouse advisory lock per product also guarantees it) and retries transient errors
-(dropped connections, a restarting server) with exponential backoff. A table blocked by schema drift
-fails its asset with the reason, after the product's other tables have materialized.
+One asset because the change stream is one publication and one slot for all products: a tick decodes
+the WAL once. Keys mirror the warehouse ([raw_<product>, <table>]); descriptions come from the registry;
+any subset can be materialized. It runs in the `tessera_ingest` pool (set its limit to 1 on the instance
+so two ingests never overlap; a warehouse advisory lock per stream also guarantees it) and retries
+transient errors (dropped connections, a restarting server) with exponential backoff. A table blocked
+by schema drift is not materialized and fails the step with the reason (no retry), after every other
+table has materialized.
 """
 
 
 import dagster as dg
 
 from orchestration.resources import SourceDatabase, WarehouseDatabase
-from sources.registry import PRODUCTS, tables_for
+from sources.registry import TABLES, get_table
 
 POOL = "tessera_ingest"
 RETRY = dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
@@ -40,43 +42,48 @@ def table_metadata(result: dict) -> dict:
     return metadata
 
 
-def build_product_asset(product: str) -> dg.AssetsDefinition:
+def build_ingest_asset() -> dg.AssetsDefinition:
+    """One multi-asset for every registry table: a tick decodes the shared change stream once, whatever
+    the selection. Each table stays its own asset in the UI; outputs are optional, so a table blocked by
+    schema drift is not materialized (the step then fails with the reasons) while the others are."""
     specs = [
         dg.AssetSpec(
             key=table.asset_key,
             description=table.description or f"Raw copy of {table.qualified}",
             group_name="ingest",
             kinds={"postgres"},
+            skippable=True,
             metadata={"source_table": table.qualified, "primary_key": ", ".join(table.key)},
         )
-        for table in tables_for(product)
+        for table in TABLES
     ]
 
     @dg.multi_asset(
-        name=f"ingest_{product}",
+        name="ingest",
         specs=specs,
         can_subset=True,
         pool=POOL,
         retry_policy=RETRY,
-        description=f"Change capture of the {product} schema into raw_{product} (full load, then logical decoding).",
+        description="Change capture of the products' schemas into raw_<product> (full load, then logical "
+        "decoding of one shared publication and slot).",
     )
     def _ingest(context: dg.AssetExecutionContext, source: SourceDatabase, warehouse: WarehouseDatabase):
-        from assets.ingest.pipeline import sync_product
+        from assets.ingest.pipeline import sync
 
-        selected = [key.path[-1] for key in context.selected_asset_keys]
-        context.log.info(f"ingest tick for {product}: {len(selected)} table(s)")
-        results = sync_product(source.get_url(), warehouse.get_url(), product, tables=selected)
+        selected = sorted(".".join(key.path).removeprefix("raw_") for key in context.selected_asset_keys)
+        context.log.info(f"ingest tick: {len(selected)} table(s)")
+        results = sync(source.get_url(), warehouse.get_url(), tables=selected)
         blocked = []
-        for name, result in results.items():
+        for qualified, result in results.items():
             data = result.as_dict()
             if data["status"] == "blocked":
                 context.log.error(data["error"])
                 blocked.append(data["error"])
                 continue
-            yield dg.MaterializeResult(asset_key=dg.AssetKey([f"raw_{product}", name]), metadata=table_metadata(data))
+            yield dg.MaterializeResult(asset_key=dg.AssetKey(get_table(qualified).asset_key), metadata=table_metadata(data))
         if blocked:
             raise dg.Failure(
-                description=f"{len(blocked)} {product} table(s) blocked by schema drift",
+                description=f"{len(blocked)} table(s) blocked by schema drift",
                 metadata={"blocked": dg.MetadataValue.md("\n".join(f"- {b}" for b in blocked))},
                 allow_retries=False,
             )
@@ -84,6 +91,13 @@ def build_product_asset(product: str) -> dg.AssetsDefinition:
     return _ingest
 
 
-ingest_assets = [build_product_asset(product) for product in PRODUCTS]
+ingest_asset = build_ingest_asset()
+ingest_assets = [ingest_asset]
+
+
+def keys_of(*products: str) -> list[dg.AssetKey]:
+    """Asset keys of the given products' tables (a selection of the ingest asset)."""
+    return [dg.AssetKey(t.asset_key) for t in TABLES if t.product in products]
+
 
 defs = dg.Definitions(assets=ingest_assets)

@@ -75,18 +75,23 @@ def compare(source: Columns, raw: Columns) -> Drift:
     return Drift(added=added, dropped=dropped, retyped=retyped, moved=common_src != common_raw)
 
 
-def create_raw_table(schema: str, table: str, columns: Columns, key: tuple[str, ...]) -> sql.Composed:
+def create_raw_table(
+    schema: str, table: str, columns: Columns, key: tuple[str, ...], primary_key: bool = True
+) -> sql.Composed:
     cols = [
         sql.SQL("{} {}{}").format(sql.Identifier(name), sql.SQL(typ), sql.SQL(" NOT NULL" if name in key else ""))
         for name, typ in columns
     ]
     cols.append(sql.SQL("_ingested_at timestamptz NOT NULL DEFAULT now()"))
     cols.append(sql.SQL("_source_lsn pg_lsn"))
-    return sql.SQL("CREATE TABLE {}.{} ({}, PRIMARY KEY ({}))").format(
-        sql.Identifier(schema),
-        sql.Identifier(table),
-        sql.SQL(", ").join(cols),
-        sql.SQL(", ").join(map(sql.Identifier, key)),
+    if primary_key:
+        cols.append(sql.SQL("PRIMARY KEY ({})").format(sql.SQL(", ").join(map(sql.Identifier, key))))
+    return sql.SQL("CREATE TABLE {}.{} ({})").format(sql.Identifier(schema), sql.Identifier(table), sql.SQL(", ").join(cols))
+
+
+def add_primary_key(schema: str, table: str, key: tuple[str, ...]) -> sql.Composed:
+    return sql.SQL("ALTER TABLE {}.{} ADD PRIMARY KEY ({})").format(
+        sql.Identifier(schema), sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, key))
     )
 
 

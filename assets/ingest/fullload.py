@@ -1,9 +1,9 @@
 """Full load of one table: binary COPY out of the source streamed into COPY in the warehouse.
 
-The caller owns both transactions: the source side is one REPEATABLE READ snapshot shared by the
-product's tables, the warehouse side is one transaction per table (TRUNCATE + COPY + bookkeeping), so a
-crash or a dropped connection leaves the previous copy in place. Memory stays bounded: chunks are
-passed on as they arrive and flushed to the warehouse every `FLUSH_BYTES`.
+The caller owns both transactions: the source side is one REPEATABLE READ snapshot shared by every
+table loaded in the tick, the warehouse side is one transaction per table (TRUNCATE or CREATE + COPY
+FREEZE + indexes + bookkeeping), so a crash or a dropped connection leaves the previous copy in place.
+Memory stays bounded: rows are passed on in chunks of about `WRITE_BYTES`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from assets.ingest import drift
 
 log = logging.getLogger(__name__)
 
-FLUSH_BYTES = 1 << 20
+FLUSH_BYTES = 1 << 20  # progress hook / log interval
+WRITE_BYTES = 256 << 10  # rows gathered per write to the warehouse
 PROGRESS_SECONDS = 10.0
 
 # Test hook: called as hook(qualified_table, bytes_so_far) after every flush to the warehouse, so a test
@@ -45,7 +46,7 @@ def source_copy_sql(schema: str, table: str, columns: list[str], snapshot_lsn: s
 
 
 def warehouse_copy_sql(schema: str, table: str, columns: list[str]) -> sql.Composed:
-    return sql.SQL("COPY {}.{} ({}, _source_lsn) FROM STDIN (FORMAT binary)").format(
+    return sql.SQL("COPY {}.{} ({}, _source_lsn) FROM STDIN (FORMAT binary, FREEZE)").format(
         sql.Identifier(schema), sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
 
@@ -53,47 +54,70 @@ def warehouse_copy_sql(schema: str, table: str, columns: list[str]) -> sql.Compo
 def stream_copy(
     src: psycopg.Connection, wh: psycopg.Connection, copy_out: sql.Composable, copy_in: sql.Composable, label: str
 ) -> LoadResult:
-    """Pipe COPY TO STDOUT on `src` into COPY FROM STDIN on `wh`, in chunks of about FLUSH_BYTES."""
+    """Pipe COPY TO STDOUT on `src` into COPY FROM STDIN on `wh`. Binary COPY sends one message per row:
+    they are gathered into chunks of about WRITE_BYTES before being handed to libpq (fewer calls, and
+    the warehouse parses while the next chunk is read); the progress hook fires every FLUSH_BYTES."""
     started = last_log = time.monotonic()
     total = 0
+    next_hook = FLUSH_BYTES
     buffer = bytearray()
     with src.cursor() as out_cur, wh.cursor() as in_cur:
         with out_cur.copy(copy_out) as reader, in_cur.copy(copy_in) as writer:
+            write = writer.write
+            limit = min(WRITE_BYTES, FLUSH_BYTES)
             for chunk in reader:
                 buffer += chunk
-                if len(buffer) >= FLUSH_BYTES:
-                    writer.write(buffer)
+                if len(buffer) >= limit:
+                    write(buffer)
                     total += len(buffer)
                     buffer = bytearray()
-                    if COPY_PROGRESS_HOOK is not None:
-                        COPY_PROGRESS_HOOK(label, total)
-                    now = time.monotonic()
-                    if now - last_log >= PROGRESS_SECONDS:
-                        log.info("full load %s: %.1f MB so far", label, total / 1e6)
-                        last_log = now
+                    if total >= next_hook:
+                        next_hook = total + FLUSH_BYTES
+                        if COPY_PROGRESS_HOOK is not None:
+                            COPY_PROGRESS_HOOK(label, total)
+                        now = time.monotonic()
+                        if now - last_log >= PROGRESS_SECONDS:
+                            log.info("full load %s: %.1f MB so far", label, total / 1e6)
+                            last_log = now
             if buffer:
-                writer.write(buffer)
+                write(buffer)
                 total += len(buffer)
         rows = in_cur.rowcount
     return LoadResult(rows=max(rows, 0), bytes=total, seconds=time.monotonic() - started)
 
 
-def prepare_raw_table(wh: psycopg.Connection, schema: str, table: str, columns, key) -> None:
-    """Create raw_<product>.<table> when absent, else empty it (inside the caller's transaction)."""
-    wh.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-    exists = wh.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}"."{table}"',)).fetchone()[0]
-    if exists:
-        wh.execute(sql.SQL("TRUNCATE {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
-    else:
-        wh.execute(drift.create_raw_table(schema, table, columns, key))
+def ingested_at_index(schema: str, table: str) -> sql.Composed:
+    """Downstream incremental models filter on _ingested_at."""
+    return sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} (_ingested_at)").format(
+        sql.Identifier(f"{table}__ingested_at"), sql.Identifier(schema), sql.Identifier(table)
+    )
 
 
 def load_table(
-    src: psycopg.Connection, wh: psycopg.Connection, product: str, table: str, columns, key, snapshot_lsn: str
+    src: psycopg.Connection,
+    wh: psycopg.Connection,
+    product: str,
+    table: str,
+    columns,
+    key,
+    snapshot_lsn: str,
+    *,
+    exists: bool | None = None,
 ) -> LoadResult:
-    """TRUNCATE (or create) the raw table and stream the source rows into it; caller commits."""
+    """Create (or TRUNCATE) the raw table and stream the source rows into it; caller commits.
+
+    The table is created or truncated in this transaction, so COPY FREEZE writes the rows frozen and
+    all-visible (no hint-bit writes, with their full-page WAL, when they are first read). A new table
+    gets its primary key after the COPY (one sorted index build instead of a random b-tree insert per
+    row); a truncated one keeps its indexes (views may depend on it). Then the _ingested_at index."""
     schema = f"raw_{product}"
-    prepare_raw_table(wh, schema, table, columns, key)
+    if exists is None:
+        exists = wh.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}"."{table}"',)).fetchone()[0]
+    if exists:
+        wh.execute(sql.SQL("TRUNCATE {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
+    else:
+        wh.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        wh.execute(drift.create_raw_table(schema, table, columns, key, primary_key=False))
     names = [c for c, _ in columns]
     result = stream_copy(
         src,
@@ -102,5 +126,8 @@ def load_table(
         warehouse_copy_sql(schema, table, names),
         f"{product}.{table}",
     )
+    if not exists:
+        wh.execute(drift.add_primary_key(schema, table, key))
+    wh.execute(ingested_at_index(schema, table))
     log.info("full load %s.%s: %s rows, %.1f MB in %.1f s", product, table, result.rows, result.bytes / 1e6, result.seconds)
     return result

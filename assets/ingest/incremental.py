@@ -1,4 +1,4 @@
-"""Drain a product's change stream into the warehouse, exactly once.
+"""Drain the change stream (one slot for every product) into the warehouse, exactly once.
 
 Each batch: peek up to BATCH_CHANGES messages (whole transactions; pgoutput without streaming emits a
 transaction only at its commit), fold them into a ChangeSet and write it in ONE warehouse transaction
@@ -35,7 +35,10 @@ from assets.ingest.pgoutput import (
 
 log = logging.getLogger(__name__)
 
-BATCH_CHANGES = 20_000  # messages per peek (rounded up to whole transactions)
+# Messages per peek (rounded up to whole transactions). Every peek decodes again from the slot's
+# restart point, so few large batches are cheaper than many small ones; memory stays bounded either way
+# (the server keeps the peek's result in a tuplestore, Python folds FETCH_ROWS at a time).
+BATCH_CHANGES = 200_000
 FETCH_ROWS = 2_000  # rows per fetch from the server-side cursor
 FLUSH_OPS = 10_000  # pending row operations before writing them to the warehouse
 
@@ -124,7 +127,7 @@ def drain(
                                     apply.flush(wh, changes)
                             elif isinstance(msg, Truncate):
                                 apply.flush(wh, changes)
-                                apply.truncate(wh, changes.truncated_targets(msg, rel_of))
+                                apply.truncate(wh, changes.truncated_targets(msg, rel_of), changes)
                     if in_txn:
                         # Cannot happen without the 'streaming' option; refuse rather than apply half.
                         raise DecodeError("peek ended inside a transaction; nothing of this batch was applied")
@@ -132,10 +135,13 @@ def drain(
                         drained_to_target = True
                         break
                     apply.flush(wh, changes)
+                    state.add_row_counts(wh, changes.net)
+                    for qualified in changes.recount:
+                        state.set_row_count(wh, *qualified.split(".", 1), None)
                     if result.cursor_lsn and result.cursor_lsn != stream_row.cursor_lsn:
                         state.set_cursor(
                             wh,
-                            stream_row.product,
+                            stream_row.source_database,
                             result.cursor_lsn,
                             lsn_to_str(last_commit.end_lsn),
                             result.cursor_committed_at,
@@ -151,9 +157,14 @@ def drain(
         result.needs_reload |= changes.needs_reload
         log.info(
             "change stream %s: batch %s, %s messages, %s transactions applied so far (cursor %s)",
-            stream_row.product, result.batches, messages, result.transactions, result.cursor_lsn,
+            stream_row.slot_name, result.batches, messages, result.transactions, result.cursor_lsn,
         )
         if last_commit.end_lsn >= lsn_from_str(upto_lsn):
+            break
+        if messages < BATCH_CHANGES:
+            # The peek stopped at the target, not at the batch limit: nothing more of this publication
+            # committed before it. Skip the confirming (empty) peek, which would decode the WAL again.
+            drained_to_target = True
             break
     if drained_to_target:
         # Nothing of this publication committed before the target: confirm it, so the next peek does not

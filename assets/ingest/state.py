@@ -1,5 +1,5 @@
-"""Ingest bookkeeping in the warehouse schema tessera_meta: streams (slot, publication, cursor), per-table
-status (pending / loaded / blocked), drift events and run history. DDL lives in sql/meta.sql."""
+"""Ingest bookkeeping in the warehouse schema tessera_meta: the change stream (slot, publication, cursor),
+per-table status (pending / loaded / blocked), drift events and run history. DDL lives in sql/meta.sql."""
 
 from __future__ import annotations
 
@@ -8,35 +8,51 @@ import json
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import psycopg
 
 META_SQL = Path(__file__).resolve().parent / "sql" / "meta.sql"
+META_VERSION = "tessera ingest meta v2"  # the comment meta.sql puts on tessera_meta.ingest_stream
 _META_LOCK = 7_240_301  # serialises the idempotent DDL
 
 
-def stream_names(source_database: str, warehouse_database: str, product: str) -> tuple[str, str]:
-    """(slot, publication) names, unique per (source database, warehouse database, product).
+def _digest(source_database: str, warehouse_database: str) -> str:
+    return hashlib.sha256(f"{source_database}\0{warehouse_database}".encode()).hexdigest()[:10]
+
+
+def stream_names(source_database: str, warehouse_database: str) -> tuple[str, str]:
+    """(slot, publication) names of the one change stream of a (source database, warehouse database) pair.
 
     Replication slots are cluster-wide, so two warehouses fed from one source (or test databases on one
     server) must never share one. Names stay within Postgres's 63 characters and [a-z0-9_]."""
-    digest = hashlib.sha256(f"{source_database}\0{warehouse_database}".encode()).hexdigest()[:10]
-    name = f"tessera_{product}_{digest}"
+    name = f"tessera_{_digest(source_database, warehouse_database)}"
+    return name, f"{name}_pub"
+
+
+def legacy_stream_names(source_database: str, warehouse_database: str, product: str) -> tuple[str, str]:
+    """(slot, publication) of the first design's per-product streams: found and dropped when present."""
+    name = f"tessera_{product}_{_digest(source_database, warehouse_database)}"
     return name, f"{name}_pub"
 
 
 def ensure_meta(conn: psycopg.Connection) -> None:
+    """Create or upgrade the bookkeeping tables; one catalog query when they are current."""
+    current = conn.execute(
+        "SELECT obj_description(to_regclass('tessera_meta.ingest_stream'), 'pg_class')"
+    ).fetchone()[0]
+    if current == META_VERSION:
+        return
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_META_LOCK,))
         conn.execute(META_SQL.read_text())
 
 
 @contextmanager
-def product_lock(conn: psycopg.Connection, product: str) -> Iterator[None]:
-    """Session advisory lock per product on an autocommit connection: two ingests of one product never
-    overlap, whatever started them (Dagster run, CLI, test)."""
-    key = int(hashlib.sha256(f"tessera_ingest:{product}".encode()).hexdigest()[:15], 16)
+def stream_lock(conn: psycopg.Connection, slot: str) -> Iterator[None]:
+    """Session advisory lock per change stream on an autocommit connection: two ingests of one
+    (source, warehouse) pair never overlap, whatever started them (Dagster run, CLI, test)."""
+    key = int(hashlib.sha256(f"tessera_ingest:{slot}".encode()).hexdigest()[:15], 16)
     conn.execute("SELECT pg_advisory_lock(%s)", (key,))
     try:
         yield
@@ -47,7 +63,6 @@ def product_lock(conn: psycopg.Connection, product: str) -> Iterator[None]:
 
 @dataclass
 class Stream:
-    product: str
     source_database: str
     slot_name: str
     publication: str
@@ -57,41 +72,39 @@ class Stream:
     cursor_committed_at: object | None
 
 
-def get_stream(conn: psycopg.Connection, product: str) -> Stream | None:
+def get_stream(conn: psycopg.Connection, source_database: str) -> Stream | None:
     row = conn.execute(
-        """SELECT product, source_database, slot_name, publication, created_lsn::text, cursor_lsn::text,
+        """SELECT source_database, slot_name, publication, created_lsn::text, cursor_lsn::text,
                   cursor_end_lsn::text, cursor_committed_at
-             FROM tessera_meta.ingest_streams WHERE product = %s""",
-        (product,),
+             FROM tessera_meta.ingest_stream WHERE source_database = %s""",
+        (source_database,),
     ).fetchone()
     return Stream(*row) if row else None
 
 
 def reset_stream(conn: psycopg.Connection, stream: Stream) -> None:
-    """A new slot: store it with an empty cursor and mark every table of the product for a full load."""
+    """A new slot: store it with an empty cursor and mark every loaded table for a full load."""
     conn.execute(
-        """INSERT INTO tessera_meta.ingest_streams
-               (product, source_database, slot_name, publication, created_lsn, cursor_lsn, cursor_end_lsn,
+        """INSERT INTO tessera_meta.ingest_stream
+               (source_database, slot_name, publication, created_lsn, cursor_lsn, cursor_end_lsn,
                 cursor_committed_at, created_at, updated_at)
-           VALUES (%s, %s, %s, %s, %s, NULL, NULL, NULL, now(), now())
-           ON CONFLICT (product) DO UPDATE SET source_database = EXCLUDED.source_database,
-               slot_name = EXCLUDED.slot_name, publication = EXCLUDED.publication,
-               created_lsn = EXCLUDED.created_lsn, cursor_lsn = NULL, cursor_end_lsn = NULL,
-               cursor_committed_at = NULL, created_at = now(), updated_at = now()""",
-        (stream.product, stream.source_database, stream.slot_name, stream.publication, stream.created_lsn),
+           VALUES (%s, %s, %s, %s, NULL, NULL, NULL, now(), now())
+           ON CONFLICT (source_database) DO UPDATE SET slot_name = EXCLUDED.slot_name,
+               publication = EXCLUDED.publication, created_lsn = EXCLUDED.created_lsn, cursor_lsn = NULL,
+               cursor_end_lsn = NULL, cursor_committed_at = NULL, created_at = now(), updated_at = now()""",
+        (stream.source_database, stream.slot_name, stream.publication, stream.created_lsn),
     )
     conn.execute(
-        "UPDATE tessera_meta.ingest_tables SET status = 'pending', updated_at = now() WHERE product = %s AND status = 'loaded'",
-        (stream.product,),
+        "UPDATE tessera_meta.ingest_tables SET status = 'pending', updated_at = now() WHERE status = 'loaded'"
     )
 
 
-def set_cursor(conn: psycopg.Connection, product: str, commit_lsn: str, end_lsn: str, committed_at) -> None:
+def set_cursor(conn: psycopg.Connection, source_database: str, commit_lsn: str, end_lsn: str, committed_at) -> None:
     conn.execute(
-        """UPDATE tessera_meta.ingest_streams
+        """UPDATE tessera_meta.ingest_stream
               SET cursor_lsn = %s, cursor_end_lsn = %s, cursor_committed_at = %s, updated_at = now()
-            WHERE product = %s""",
-        (commit_lsn, end_lsn, committed_at, product),
+            WHERE source_database = %s""",
+        (commit_lsn, end_lsn, committed_at, source_database),
     )
 
 
@@ -104,37 +117,52 @@ class TableState:
     row_count: int | None = None
 
 
-def table_states(conn: psycopg.Connection, product: str) -> dict[str, TableState]:
+def table_states(conn: psycopg.Connection) -> dict[str, TableState]:
+    """Every table's state, keyed by "<product>.<table>" (one query)."""
     rows = conn.execute(
-        """SELECT table_name, status, source_columns, snapshot_lsn::text, blocked_reason, row_count
-             FROM tessera_meta.ingest_tables WHERE product = %s""",
-        (product,),
+        """SELECT product || '.' || table_name, status, source_columns, snapshot_lsn::text, blocked_reason, row_count
+             FROM tessera_meta.ingest_tables"""
     ).fetchall()
     return {r[0]: TableState(*r[1:]) for r in rows}
 
 
-def set_row_count(conn, product: str, table: str, rows: int) -> None:
+def ensure_tables(conn: psycopg.Connection, qualified: Iterable[str]) -> None:
+    pairs = [q.split(".", 1) for q in qualified]
     conn.execute(
-        "UPDATE tessera_meta.ingest_tables SET row_count = %s WHERE product = %s AND table_name = %s",
-        (rows, product, table),
+        """INSERT INTO tessera_meta.ingest_tables (product, table_name)
+           SELECT * FROM unnest(%s::text[], %s::text[]) ON CONFLICT DO NOTHING""",
+        ([p for p, _ in pairs], [t for _, t in pairs]),
     )
-
-
-def ensure_tables(conn: psycopg.Connection, product: str, names: list[str]) -> None:
-    for name in names:
-        conn.execute(
-            "INSERT INTO tessera_meta.ingest_tables (product, table_name) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            (product, name),
-        )
 
 
 def set_loaded(conn, product: str, table: str, columns: list[tuple[str, str]], snapshot_lsn: str, rows: int) -> None:
     conn.execute(
         """UPDATE tessera_meta.ingest_tables
               SET status = 'loaded', source_columns = %s, snapshot_lsn = %s, loaded_at = now(), load_rows = %s,
-                  blocked_reason = NULL, blocked_at = NULL, updated_at = now()
+                  row_count = %s, blocked_reason = NULL, blocked_at = NULL, updated_at = now()
             WHERE product = %s AND table_name = %s""",
-        (json.dumps([list(c) for c in columns]), snapshot_lsn, rows, product, table),
+        (json.dumps([list(c) for c in columns]), snapshot_lsn, rows, rows, product, table),
+    )
+
+
+def add_row_counts(conn, deltas: dict[str, int]) -> None:
+    """row_count += net rows added by applied changes, in the caller's transaction (NULL stays NULL:
+    recounted at the end of the tick)."""
+    deltas = {q: n for q, n in deltas.items() if n}
+    if not deltas:
+        return
+    conn.execute(
+        """UPDATE tessera_meta.ingest_tables t SET row_count = t.row_count + d.n
+             FROM unnest(%s::text[], %s::bigint[]) AS d(q, n)
+            WHERE t.product || '.' || t.table_name = d.q""",
+        (list(deltas), list(deltas.values())),
+    )
+
+
+def set_row_count(conn, product: str, table: str, rows: int | None) -> None:
+    conn.execute(
+        "UPDATE tessera_meta.ingest_tables SET row_count = %s WHERE product = %s AND table_name = %s",
+        (rows, product, table),
     )
 
 
@@ -162,8 +190,17 @@ def record_drift(conn, product: str, table: str, kind: str, column: str | None, 
     )
 
 
-def record_run(conn, product: str, started_at, status: str, results: dict) -> None:
+def record_runs(conn, started_at, runs: list[tuple[str, str, dict]]) -> None:
+    """One ingest_runs row per product of the tick: (product, status, results), one statement."""
+    if not runs:
+        return
     conn.execute(
-        "INSERT INTO tessera_meta.ingest_runs (product, started_at, status, results) VALUES (%s, %s, %s, %s)",
-        (product, started_at, status, json.dumps(results, default=str)),
+        """INSERT INTO tessera_meta.ingest_runs (product, started_at, status, results)
+           SELECT p, %s, s, r::jsonb FROM unnest(%s::text[], %s::text[], %s::text[]) AS u(p, s, r)""",
+        (
+            started_at,
+            [p for p, _, _ in runs],
+            [s for _, s, _ in runs],
+            [json.dumps(r, default=str) for _, _, r in runs],
+        ),
     )

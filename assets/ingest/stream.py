@@ -21,20 +21,64 @@ def check_wal_level(conn: psycopg.Connection) -> None:
         raise WalLevelError(
             f"the source Postgres runs with wal_level={level}; Tessera's change capture needs logical decoding. "
             "Set wal_level = logical (ALTER SYSTEM SET wal_level = 'logical', or -c wal_level=logical) and "
-            "max_replication_slots >= 5 (one slot per product), then restart the source server."
+            "max_replication_slots >= 1 per warehouse fed from this source, then restart the source server."
         )
 
 
-def ensure_publication(conn: psycopg.Connection, schema: str, publication: str) -> None:
-    """A publication of every table in the product's schema (present and future). Publications are
-    catalog entries read by the decoder, not triggers: the products' writes are unchanged."""
-    exists = conn.execute("SELECT 1 FROM pg_publication WHERE pubname = %s", (publication,)).fetchone()
-    if not exists:
+def ensure_publication(conn: psycopg.Connection, schemas: list[str], publication: str) -> list[str]:
+    """One publication of every table in the products' schemas (present and future); schemas added to
+    an existing publication when missing. Schemas absent from the source are left out (and returned as
+    missing). Publications are catalog entries read by the decoder, not triggers: the products'
+    writes are unchanged."""
+    present = {
+        r[0] for r in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)", (schemas,)).fetchall()
+    }
+    wanted = [s for s in schemas if s in present]
+    row = conn.execute(
+        """SELECT p.oid, array_remove(array_agg(n.nspname::text), NULL)
+             FROM pg_publication p
+             LEFT JOIN pg_publication_namespace pn ON pn.pnpubid = p.oid
+             LEFT JOIN pg_namespace n ON n.oid = pn.pnnspid
+            WHERE p.pubname = %s GROUP BY p.oid""",
+        (publication,),
+    ).fetchone()
+    if row is None and wanted:
         conn.execute(
             sql.SQL("CREATE PUBLICATION {} FOR TABLES IN SCHEMA {}").format(
-                sql.Identifier(publication), sql.Identifier(schema)
+                sql.Identifier(publication), sql.SQL(", ").join(map(sql.Identifier, wanted))
             )
         )
+    elif row is not None:
+        missing = [s for s in wanted if s not in row[1]]
+        if missing:
+            conn.execute(
+                sql.SQL("ALTER PUBLICATION {} ADD TABLES IN SCHEMA {}").format(
+                    sql.Identifier(publication), sql.SQL(", ").join(map(sql.Identifier, missing))
+                )
+            )
+    return [s for s in schemas if s not in present]
+
+
+def drop_legacy(conn: psycopg.Connection, slots: list[str], publications: list[str]) -> list[str]:
+    """Drop the first design's per-product slots and publications of this database pair, when present
+    (one query when there are none). Returns the slots dropped."""
+    found_slots = [
+        r[0] for r in conn.execute(
+            "SELECT slot_name FROM pg_replication_slots WHERE slot_name = ANY(%s)", (slots,)
+        ).fetchall()
+    ]
+    found_pubs = [
+        r[0] for r in conn.execute("SELECT pubname FROM pg_publication WHERE pubname = ANY(%s)", (publications,)).fetchall()
+    ]
+    for slot in found_slots:
+        conn.execute(
+            "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = %s AND active_pid IS NOT NULL",
+            (slot,),
+        )
+        drop_slot(conn, slot)
+    for pub in found_pubs:
+        conn.execute(sql.SQL("DROP PUBLICATION IF EXISTS {}").format(sql.Identifier(pub)))
+    return found_slots
 
 
 def slot_info(conn: psycopg.Connection, slot: str) -> dict | None:

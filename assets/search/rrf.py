@@ -22,11 +22,8 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[Hashable]], *, k: int = R
     scores: dict[Hashable, float] = {}
     best_rank: dict[Hashable, int] = {}
     for ranking in rankings:
-        seen: set[Hashable] = set()
-        for rank, doc_id in enumerate(ranking, start=1):
-            if doc_id in seen:  # a ranking lists each document once; ignore repeats
-                continue
-            seen.add(doc_id)
+        unique = list(dict.fromkeys(ranking))  # a ranking lists each document once: repeats are dropped
+        for rank, doc_id in enumerate(unique, start=1):
             scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + rank)
             best_rank[doc_id] = min(best_rank.get(doc_id, rank), rank)
     fused = sorted(scores.items(), key=lambda item: (-item[1], best_rank[item[0]], str(item[0])))

@@ -72,7 +72,7 @@ def demo(users: int, days: int, seed: int) -> None:
     from orchestration.commands.materialize import materialize_all
 
     click.echo("==> materializing every asset")
-    results = materialize_all(backfill=True)
+    results = materialize_all(backfill_days=days)
 
     click.echo("\nSource database (app):")
     for schema, (tables, rows) in schema_row_counts(source_url, ("mindflow", "mosaic", "personakit", "coach", "devassist")).items():

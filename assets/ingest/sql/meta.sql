@@ -1,10 +1,11 @@
--- Ingest bookkeeping in the warehouse (schema tessera_meta). Idempotent: run at the start of every tick.
+-- Ingest bookkeeping in the warehouse (schema tessera_meta). Idempotent; run when the version marker
+-- (the comment on tessera_meta.ingest_stream) is missing or older.
 CREATE SCHEMA IF NOT EXISTS tessera_meta;
 
--- One change stream per product: the publication and logical slot in the source, and the cursor.
-CREATE TABLE IF NOT EXISTS tessera_meta.ingest_streams (
-    product             TEXT PRIMARY KEY,
-    source_database     TEXT NOT NULL,
+-- The one change stream of this warehouse per source database: the publication (every product schema)
+-- and the logical slot in the source, and the cursor. Replaces the per-product ingest_streams.
+CREATE TABLE IF NOT EXISTS tessera_meta.ingest_stream (
+    source_database     TEXT PRIMARY KEY,
     slot_name           TEXT NOT NULL,
     publication         TEXT NOT NULL,
     created_lsn         PG_LSN,           -- consistent point of the slot
@@ -14,6 +15,7 @@ CREATE TABLE IF NOT EXISTS tessera_meta.ingest_streams (
     created_at          TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at          TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+DROP TABLE IF EXISTS tessera_meta.ingest_streams;  -- per-product streams of the first design
 
 -- One row per registry table: pending (needs a full load), loaded, or blocked (schema drift).
 CREATE TABLE IF NOT EXISTS tessera_meta.ingest_tables (
@@ -27,7 +29,7 @@ CREATE TABLE IF NOT EXISTS tessera_meta.ingest_tables (
     blocked_reason  TEXT,
     blocked_at      TIMESTAMPTZ,
     updated_at      TIMESTAMPTZ NOT NULL DEFAULT now(),
-    row_count       BIGINT,               -- rows in the raw table after the last tick
+    row_count       BIGINT,               -- rows in the raw table (kept exact: load rows + net changes)
     PRIMARY KEY (product, table_name),
     CONSTRAINT ingest_tables_status_valid CHECK (status IN ('pending', 'loaded', 'blocked'))
 );
@@ -38,7 +40,7 @@ CREATE TABLE IF NOT EXISTS tessera_meta.ingest_drift_events (
     id          BIGSERIAL PRIMARY KEY,
     product     TEXT NOT NULL,
     table_name  TEXT NOT NULL,
-    kind        TEXT NOT NULL,            -- added | dropped | retyped | resynced
+    kind        TEXT NOT NULL,            -- added | dropped | retyped | moved | reloaded | resynced
     column_name TEXT,
     detail      TEXT NOT NULL,
     detected_at TIMESTAMPTZ NOT NULL DEFAULT now()
@@ -52,3 +54,5 @@ CREATE TABLE IF NOT EXISTS tessera_meta.ingest_runs (
     status      TEXT NOT NULL,            -- ok | blocked
     results     JSONB NOT NULL
 );
+
+COMMENT ON TABLE tessera_meta.ingest_stream IS 'tessera ingest meta v2';

@@ -54,6 +54,22 @@ days as (
         (make_date(m.year, m.month, 1) + interval '1 month - 1 day')::date,
         interval '1 day'
     ) as d
+),
+
+calendars as (
+    -- one grouped pass (a correlated subquery per month rescanned every entry: quadratic at scale)
+    select
+        d.user_id,
+        d.year,
+        d.month,
+        jsonb_agg(jsonb_build_object(
+            'date', to_char(d.day, 'YYYY-MM-DD'),
+            'mood', e.mood,
+            'hasEntry', e.entry_date is not null
+        ) order by d.day) as calendar_data
+    from days as d
+    left join entries as e on e.user_id = d.user_id and e.entry_date = d.day
+    group by d.user_id, d.year, d.month
 )
 
 select
@@ -61,17 +77,9 @@ select
     m.user_id,
     m.year,
     m.month,
-    (
-        select jsonb_agg(jsonb_build_object(
-                   'date', to_char(d.day, 'YYYY-MM-DD'),
-                   'mood', e.mood,
-                   'hasEntry', e.entry_date is not null
-               ) order by d.day)
-        from days as d
-        left join entries as e on e.user_id = d.user_id and e.entry_date = d.day
-        where d.user_id = m.user_id and d.year = m.year and d.month = m.month
-    ) as calendar_data,
+    c.calendar_data,
     m.entry_count::int as entry_count,
     now() as computed_at,
     m._ingested_at
 from months as m
+join calendars as c on c.user_id = m.user_id and c.year = m.year and c.month = m.month
