@@ -10,8 +10,7 @@ touched):
    with nothing changed and one after 1% of the entries changed;
 3. times queries through the public interface (search_journal / autocomplete_tags) from random users:
    keyword, keyword + mood filter, semantic, hybrid, tag autocomplete. Query vectors are random unit
-   vectors (a stand-in encoder): the model's own encoding time (about 10 ms per query on these CPUs)
-   is not part of the figures;
+   vectors (a stand-in encoder): the model's own query-encoding time is not part of the figures;
 4. the baseline, measured in the same run: the plainest indexed read of the same table (a user's 20
    newest documents). Figures are reported as p50/p95 and as ratios to the baseline's p50.
 

@@ -297,9 +297,19 @@ def dynamic_expectations(suite: Suite, facts: TableFacts) -> list[Expect]:
         for column, type_name in sorted(facts.columns.items()):
             if not type_name.startswith("vector"):
                 continue
-            dims = _vector_dimension(type_name) or EMBEDDING_DIMENSIONS
-            out.append(no_rows(f"dimensions:{column}", f"t.{column} IS NOT NULL AND vector_dims(t.{column}) <> {dims}",
-                               ERROR, (column,), f"embeddings have the declared {dims} dimensions"))
+            dims = _vector_dimension(type_name)
+            if dims is None and "model_id" in facts.columns:
+                # untyped vector column holding several models: each row has its model's declared dimension
+                declared = (f"(SELECT a.dimension FROM vectors.active_models a WHERE a.model_id = t.model_id "
+                            f"LIMIT 1)")
+                out.append(no_rows(f"dimensions:{column}",
+                                   f"t.{column} IS NOT NULL AND {declared} IS NOT NULL "
+                                   f"AND vector_dims(t.{column}) <> {declared}",
+                                   ERROR, (column, "model_id"), "embeddings have their model's declared dimensions"))
+            else:
+                dims = dims or EMBEDDING_DIMENSIONS
+                out.append(no_rows(f"dimensions:{column}", f"t.{column} IS NOT NULL AND vector_dims(t.{column}) <> {dims}",
+                                   ERROR, (column,), f"embeddings have the declared {dims} dimensions"))
             out.append(not_null(column))
         if not any(t.startswith("vector") for t in facts.columns.values()):
             out.append(Expect("has_vector_column", "ExpectColumnToExist", {"column": "embedding"}, ERROR, (),

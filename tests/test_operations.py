@@ -40,7 +40,7 @@ def _defs():
 def materialize(*patterns: str) -> list:
     from orchestration.commands.materialize import materialize_all
 
-    results = materialize_all(patterns, backfill=True, echo=lambda *_: None)
+    results = materialize_all(patterns, backfill_days=TINY["days"] + 2, echo=lambda *_: None)
     failed = [(r.keys, r.failed_steps) for r in results if not r.success]
     assert not failed, failed
     return results

@@ -53,11 +53,16 @@ def test_expectations_follow_the_table_and_its_history():
 
 
 def test_vector_suite_checks_declared_dimensions():
-    suite = suite_by_name("vectors.stories")
+    suite = suite_by_name("vectors.mosaic_stories")
     run, _ = expectations_for(suite, TableFacts(columns={"id": "uuid", "embedding": "vector(384)"}, row_count=3,
                                                 null_fractions={}))
     dims = next(e for e in run if e.id == "dimensions:embedding")
     assert "vector_dims(t.embedding) <> 384" in dims.kwargs["unexpected_rows_query"]
+    # an untyped vector column (several models side by side during a swap): each model's declared dimension
+    run, _ = expectations_for(suite, TableFacts(columns={"source_id": "uuid", "model_id": "text", "embedding": "vector"},
+                                                row_count=3, null_fractions={}))
+    dims = next(e for e in run if e.id == "dimensions:embedding")
+    assert "vectors.active_models" in dims.kwargs["unexpected_rows_query"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -74,6 +74,7 @@ CLOSE_CRONS = {"weekly": "0 3 * * 1", "monthly": "0 3 1 * *", "yearly": "0 3 1 1
 
 def _close_schedule(kind: str) -> dg.ScheduleDefinition:
     @dg.schedule(name=f"insights_{kind}_schedule", job=INSIGHT_JOBS[kind], cron_schedule=CLOSE_CRONS[kind],
+                 default_status=dg.DefaultScheduleStatus.RUNNING,
                  execution_timezone="UTC")
     def _schedule(context: dg.ScheduleEvaluationContext):
         from assets.insights.periods import closed_period_key
@@ -88,7 +89,8 @@ def _close_schedule(kind: str) -> dg.ScheduleDefinition:
 INSIGHT_SCHEDULES = [_close_schedule(k) for k in INSIGHT_TYPES]
 
 
-@dg.sensor(jobs=list(INSIGHT_JOBS.values()), minimum_interval_seconds=3600)
+@dg.sensor(jobs=list(INSIGHT_JOBS.values()), minimum_interval_seconds=3600,
+           default_status=dg.DefaultSensorStatus.RUNNING)
 def stale_insights_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseDatabase):
     """Re-run closed insight periods whose inputs changed after they were built."""
     from assets.insights.periods import stale_partitions

@@ -108,7 +108,8 @@ mood_hourly_job = dg.define_asset_job(
     "mood_hourly", selection=dg.AssetSelection.assets(MOOD_EVENTS, ACTIVITY_EVENTS, MOOD_DAILY, WEEKLY_ACTIVITY))
 
 
-@dg.schedule(job=mood_hourly_job, cron_schedule="5 * * * *", execution_timezone="UTC")
+@dg.schedule(job=mood_hourly_job, cron_schedule="5 * * * *", execution_timezone="UTC",
+             default_status=dg.DefaultScheduleStatus.RUNNING)
 def mood_hourly_schedule(context: dg.ScheduleEvaluationContext):
     now = context.scheduled_execution_time or datetime.now(timezone.utc)
     key = now.astimezone(timezone.utc).date().isoformat()  # today's partition (end_offset=1 makes it exist)

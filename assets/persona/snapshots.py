@@ -173,7 +173,9 @@ def persona_snapshots(context: dg.AssetExecutionContext, config: PersonaRunConfi
 
 
 progress_job = dg.define_asset_job("persona_progress_snapshots_daily", selection=[progress_snapshots])
-progress_schedule = dg.build_schedule_from_partitioned_job(progress_job, hour_of_day=0, minute_of_hour=30)
+progress_schedule = dg.build_schedule_from_partitioned_job(
+    progress_job, hour_of_day=0, minute_of_hour=30, default_status=dg.DefaultScheduleStatus.RUNNING)
 persona_snapshot_job = dg.define_asset_job("persona_snapshots_nightly", selection=[persona_snapshots])
 persona_snapshot_schedule = dg.ScheduleDefinition(job=persona_snapshot_job, cron_schedule="0 3 * * *",
+                                                  default_status=dg.DefaultScheduleStatus.RUNNING,
                                                   execution_timezone="UTC")
