@@ -147,3 +147,100 @@ def test_cursor_and_slot_bookkeeping(databases):
             "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = %s", (slot,)
         ).fetchone()[0]
         assert conn.execute("SELECT %s::pg_lsn >= %s::pg_lsn", (confirmed, end)).fetchone()[0]
+
+
+def test_one_shared_slot_drained_past_the_full_load_and_legacy_slots_dropped(databases, monkeypatch):
+    """All products share one publication and one slot per (source, warehouse) pair; the first design's
+    per-product slot and publication are dropped; the full-load tick leaves the slot past the WAL the
+    loads themselves wrote, so the next tick only decodes what came after; every raw table has its
+    _ingested_at index."""
+    from assets.ingest import fullload, state
+    from sources.registry import PRODUCTS, TABLES
+
+    src_url, wh_url = databases.source_url, databases.warehouse_url
+    legacy_slot, legacy_pub = state.legacy_stream_names(databases.source_db, databases.warehouse_db, "mindflow")
+    with psycopg.connect(src_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_create_logical_replication_slot(%s, 'pgoutput')", (legacy_slot,))
+        conn.execute(f'CREATE PUBLICATION "{legacy_pub}" FOR TABLES IN SCHEMA mindflow')
+        add_mindflow_user(conn, entries=2)
+        add_mosaic_legacy(conn, stories=2)
+    after_loads = []
+    real_load = fullload.load_table
+
+    def load_and_note(src, wh, *args, **kwargs):
+        loaded = real_load(src, wh, *args, **kwargs)
+        after_loads.append(wh.execute("SELECT pg_current_wal_insert_lsn()::text").fetchone()[0])
+        return loaded
+
+    monkeypatch.setattr(fullload, "load_table", load_and_note)
+    first = sync_all(src_url, wh_url)
+    assert len(after_loads) == len(TABLES)
+    slot, publication = state.stream_names(databases.source_db, databases.warehouse_db)
+    with psycopg.connect(src_url) as conn:
+        slots = [r[0] for r in conn.execute(
+            "SELECT slot_name FROM pg_replication_slots WHERE database = current_database()").fetchall()]
+        assert slots == [slot]
+        pubs = [r[0] for r in conn.execute("SELECT pubname FROM pg_publication").fetchall()]
+        assert pubs == [publication]
+        schemas = {r[0] for r in conn.execute(
+            "SELECT pn.pnnspid::regnamespace::text FROM pg_publication_namespace pn "
+            "JOIN pg_publication p ON p.oid = pn.pnpubid WHERE p.pubname = %s",
+            (publication,)).fetchall()}
+        assert schemas == set(PRODUCTS)
+        confirmed = conn.execute(
+            "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = %s", (slot,)
+        ).fetchone()[0]
+        past = conn.execute(
+            "SELECT bool_and(%s::pg_lsn >= l::pg_lsn) FROM unnest(%s::text[]) AS l", (confirmed, after_loads)
+        ).fetchone()[0]
+        assert past, (confirmed, after_loads[-1])
+    assert all(r["mode"] in ("full", "full+incremental") for r in first.values())
+    with psycopg.connect(wh_url) as wh:
+        indexed = {r[0] for r in wh.execute(
+            "SELECT schemaname || '.' || indexname FROM pg_indexes WHERE indexname LIKE '%%\\_\\_ingested\\_at'"
+        ).fetchall()}
+    assert indexed == {f"{t.raw_schema}.{t.name}__ingested_at" for t in TABLES}
+    # Nothing changed: a quiet tick applies nothing.
+    quiet = sync_all(src_url, wh_url)
+    assert {r["mode"] for r in quiet.values()} == {"none"}
+
+
+def test_row_counts_stay_exact_through_changes_and_truncate(databases):
+    from orchestration.db import count_rows
+    from sources.registry import get_table
+
+    src_url, wh_url = databases.source_url, databases.warehouse_url
+    with psycopg.connect(src_url, autocommit=True) as conn:
+        _, entries = add_mindflow_user(conn, entries=4)
+        add_mosaic_legacy(conn, stories=3)
+    sync_all(src_url, wh_url)
+    with psycopg.connect(src_url, autocommit=True) as conn:
+        add_mindflow_user(conn, entries=2)
+        conn.execute("DELETE FROM mindflow.journal_entries WHERE id = %s", (entries[0],))
+        conn.execute("UPDATE mindflow.journal_entries SET mood = 'calm' WHERE id = %s", (entries[1],))
+        conn.execute("TRUNCATE mosaic.story_plugin_metadata")
+    results = sync_all(src_url, wh_url)
+    assert results["mosaic.story_plugin_metadata"]["truncated"] == 1
+    with psycopg.connect(wh_url) as wh:
+        for qualified, result in results.items():
+            table = get_table(qualified)
+            assert result["row_count"] == count_rows(wh, table.raw_schema, table.name), qualified
+    assert results["mindflow.journal_entries"]["row_count"] == 5
+    assert results["mosaic.story_plugin_metadata"]["row_count"] == 0
+    assert diff_all(src_url, wh_url) == {}
+
+
+def test_sensor_positions_name_the_products_with_changes(databases):
+    from orchestration.automation import pending_change_positions
+
+    src_url, wh_url = databases.source_url, databases.warehouse_url
+    assert set(pending_change_positions(src_url, wh_url)) == {"mindflow", "mosaic", "personakit", "coach", "devassist"}
+    sync_all(src_url, wh_url)
+    assert pending_change_positions(src_url, wh_url) == {}
+    with psycopg.connect(src_url, autocommit=True) as conn:
+        add_mosaic_legacy(conn, stories=1)
+        add_mindflow_user(conn, entries=1)
+    pending = pending_change_positions(src_url, wh_url)
+    assert set(pending) == {"mindflow", "mosaic"} and all(pending.values())
+    sync_all(src_url, wh_url)
+    assert pending_change_positions(src_url, wh_url) == {}
