@@ -303,7 +303,6 @@ def main(argv: list[str]) -> dict:
                  args.change_share * 100)
         settle, settle_seconds, _ = _timed_sync(urls)
         touched = apply_changes(urls["source"], args.change_share)
-        _checkpoint(admin_wh)
         incr, incr_seconds, incr_wal = _timed_sync(urls)
         changes = {k: sum(r[k] for r in incr.values()) for k in ("inserted", "updated", "deleted")}
         figures["incremental"] = {

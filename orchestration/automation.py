@@ -44,9 +44,9 @@ def _dbname(url: str) -> str:
 
 def pending_change_positions(source_url: str, warehouse_url: str) -> dict[str, str | None]:
     """{product: slot position} for products with changes waiting (None for every product when there
-    is no slot yet, i.e. never loaded). All products share one slot: the first decoded changes (at most
-    PEEK_CHANGES) are peeked and the products are read from their Relation messages; when changes are
-    there but no product could be told, every product is listed. Empty when nothing waits, and when an
+    is no slot yet, and for products with a table never loaded). All products share one slot: its first
+    decoded changes (at most PEEK_CHANGES) are peeked and the products are read from their Relation
+    messages; when changes are there but no product could be told, every product is listed. Empty when nothing waits, and when an
     ingest is reading the slot right now (peeking an active slot fails; that ingest takes the changes)."""
     from assets.ingest import state
 
@@ -59,13 +59,15 @@ def pending_change_positions(source_url: str, warehouse_url: str) -> dict[str, s
             return {product: None for product in PRODUCTS}
         if row[1]:
             return {}
+        never_loaded = _products_with_pending_tables(warehouse_url)
         messages = conn.execute(
             "SELECT data FROM pg_logical_slot_peek_binary_changes(%s, NULL, %s, "
             "'proto_version', '1', 'publication_names', %s)",
             (slot, PEEK_CHANGES, publication),
         ).fetchall()
+    pending: dict[str, str | None] = {product: None for product in sorted(never_loaded)}
     if not messages:
-        return {}
+        return pending
     seen = set()
     for (data,) in messages:
         data = bytes(data)
@@ -73,10 +75,21 @@ def pending_change_positions(source_url: str, warehouse_url: str) -> dict[str, s
             namespace = data[5:data.index(b"\0", 5)].decode()
             if namespace in PRODUCTS:
                 seen.add(namespace)
-    return {product: row[0] for product in (sorted(seen) or PRODUCTS)}
+    pending.update({product: row[0] for product in (sorted(seen) or PRODUCTS)})
+    return pending
 
 
 PEEK_CHANGES = 1000
+
+
+def _products_with_pending_tables(warehouse_url: str) -> set[str]:
+    """Products with a table waiting for its full load (e.g. only a subset was materialized so far)."""
+    try:
+        with psycopg.connect(warehouse_url, autocommit=True) as conn:
+            rows = conn.execute("SELECT DISTINCT product FROM tessera_meta.ingest_tables WHERE status = 'pending'").fetchall()
+    except psycopg.errors.UndefinedTable:
+        return set(PRODUCTS)
+    return {r[0] for r in rows if r[0] in PRODUCTS}
 
 
 def ingest_run_request(pending: dict[str, str | None]) -> dg.RunRequest | None:

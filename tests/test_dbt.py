@@ -174,3 +174,128 @@ def test_dbt_env_from_unix_socket_url():
                    "TESSERA_DBT_PASSWORD": "", "TESSERA_DBT_DBNAME": "wh_x"}
     env = dbt_env("postgresql://app:s%40cret@db.example:6543/warehouse")
     assert (env["TESSERA_DBT_HOST"], env["TESSERA_DBT_PORT"], env["TESSERA_DBT_PASSWORD"]) == ("db.example", "6543", "s@cret")
+
+
+FORCED = "rebuilding every key"
+STORED = ["--exclude", "config.materialized:view"]
+
+
+def _log_ops(conn) -> dict[tuple[str, str], int]:
+    return {(t, op): n for t, op, n in conn.execute(
+        "select table_name, op, count(*) from tessera_meta.raw_deletions group by 1, 2").fetchall()}
+
+
+def test_hard_deletes_reach_marts_through_the_change_log(ingested):
+    """Hard deletes in the SOURCE of children (a tag link, an attachment, an observation, a study session)
+    and of parents (a Mosaic group granting group access, a person relationship) leave no raw row behind:
+    the raw tables' triggers log their OLD rows, and one incremental refresh (no forced rebuild) removes
+    what they granted or contributed. An entry re-dated to another month (a move between mart keys) is
+    logged too, so its old month is rebuilt. The marts then equal pandas, and the next run prunes the log."""
+    from assets.ingest.pipeline import sync_all
+
+    _dbt(["run"], ingested.warehouse_url)
+    with psycopg.connect(ingested.warehouse_url) as wh:
+        # a (user, story) granted only through one group of the story's legacy
+        grant = wh.execute(
+            """select sa.user_id, sa.story_id, g.id from marts.story_access sa
+               join raw_mosaic.stories s on s.id = sa.story_id
+               join raw_mosaic.groups g on g.legacy_id = s.legacy_id and sa.user_id = any(g.members)
+               where sa.access_reason = 'group'
+                 and (select count(*) from raw_mosaic.groups g2
+                      where g2.legacy_id = s.legacy_id and sa.user_id = any(g2.members)) = 1
+               order by 1, 2 limit 1""").fetchone()
+        tagged = wh.execute(
+            """select v.id, jet.id, t.name from marts.journals_view v
+               join raw_mindflow.journal_entry_tags jet on jet.journal_entry_id = v.id
+               join raw_mindflow.tags t on t.id = jet.tag_id
+               where (select count(*) from raw_mindflow.journal_entry_tags j2
+                      where j2.journal_entry_id = v.id and j2.tag_id = jet.tag_id) = 1
+               order by 1, 2 limit 1""").fetchone()
+        attached = wh.execute(
+            "select v.id, (v.attachments->0->>'id')::uuid from marts.journals_view v where v.attachment_count > 0 "
+            "order by 1 limit 1").fetchone()
+        moved = wh.execute(  # an entry whose month holds other entries: re-dating it must shrink that month
+            """select v.id, v.user_id, v.date from marts.journals_view v
+               join marts.mood_calendar_cache m on m.user_id = v.user_id and m.year = extract(year from v.date)
+                and m.month = extract(month from v.date) and m.entry_count > 1
+               order by 1 limit 1""").fetchone()
+        observed = wh.execute(
+            "select person_id, total_observations from marts.observation_pipeline_status "
+            "where total_observations > 0 order by 1 limit 1").fetchone()
+    assert grant and tagged and attached and observed and moved, "the small dataset should hold each case"
+
+    with psycopg.connect(ingested.source_url, autocommit=True) as src:
+        src.execute("delete from mosaic.groups where id = %s", (grant[2],))
+        src.execute("delete from mindflow.journal_entry_tags where id = %s", (tagged[1],))
+        src.execute("delete from mindflow.attachments where id = %s", (attached[1],))
+        src.execute("delete from personakit.observations where observation_id = "
+                    "(select observation_id from personakit.observations where person_id = %s order by 1 limit 1)",
+                    (observed[0],))
+        src.execute("delete from coach.study_sessions where id = (select id from coach.study_sessions order by id limit 1)")
+        # a move between mart keys: the old month only shows in the logged OLD row
+        src.execute("update mindflow.journal_entries set date = date - 400 where id = %s", (moved[0],))
+        src.execute("delete from mosaic.person_relationships where id = "
+                    "(select id from mosaic.person_relationships where relationship = 'FAMILY_OF' order by id limit 1)")
+
+    sync_all(ingested.source_url, ingested.warehouse_url)
+    with psycopg.connect(ingested.warehouse_url) as wh:
+        ops = _log_ops(wh)
+    for table in ("raw_mosaic.groups", "raw_mindflow.journal_entry_tags", "raw_mindflow.attachments",
+                  "raw_personakit.observations", "raw_coach.study_sessions"):
+        assert ops.get((table, "D"), 0) >= 1, f"no logged delete for {table}: {ops}"
+    assert ops.get(("raw_mindflow.journal_entries", "U"), 0) >= 1, f"no logged move: {ops}"
+
+    result = _dbt(["build", *STORED], ingested.warehouse_url)
+    assert FORCED not in result.stdout  # every mart refreshed by keys
+
+    with psycopg.connect(ingested.warehouse_url) as wh:
+        one = lambda q, *a: wh.execute(q, a).fetchone()[0]  # noqa: E731
+        assert one("select count(*) from marts.story_access where user_id = %s and story_id = %s", grant[0], grant[1]) == 0
+        assert not one("select tags ? %s from marts.journals_view where id = %s", tagged[2], tagged[0])
+        assert one("select count(*) from marts.journals_view v, jsonb_array_elements(v.attachments) a "
+                   "where a->>'id' = %s", str(attached[1])) == 0
+        assert one("select total_observations from marts.observation_pipeline_status where person_id = %s",
+                   observed[0]) == observed[1] - 1
+    _assert_marts_match(ingested.warehouse_url)
+
+    _dbt(["run", *STORED], ingested.warehouse_url)  # every mart consumed the log: pruned at this run's start
+    with psycopg.connect(ingested.warehouse_url) as wh:
+        assert wh.execute("select count(*) from tessera_meta.raw_deletions").fetchone()[0] == 0
+
+
+def test_truncated_or_recreated_raw_table_forces_a_correct_rebuild(ingested):
+    """A raw table rewritten by TRUNCATE (a full load or reload) or dropped and recreated (a drift resync)
+    may have lost rows that no trigger saw: the marts reading it rebuild every key in that run, the others
+    stay incremental, and all equal pandas."""
+    _dbt(["run"], ingested.warehouse_url)
+    with psycopg.connect(ingested.warehouse_url, autocommit=True) as wh:
+        attachment = wh.execute(
+            "select (v.attachments->0->>'id')::uuid from marts.journals_view v where v.attachment_count > 0 "
+            "order by v.id limit 1").fetchone()[0]
+        session = wh.execute("select agent_session_id from marts.active_agent_sessions order by 1 limit 1").fetchone()[0]
+        # a reload that lost a row (rows keep their old _ingested_at: only the TRUNCATE tells)
+        with wh.transaction():
+            wh.execute("create temp table keep as select * from raw_mindflow.attachments where id <> %s", (attachment,))
+            wh.execute("truncate raw_mindflow.attachments")
+            wh.execute("insert into raw_mindflow.attachments select * from keep")
+        # a recreated table (new relation OID, no triggers yet), one session missing
+        wh.execute("create table raw_devassist.agent_sessions_new as "
+                   "select * from raw_devassist.agent_sessions where agent_session_id <> %s", (session,))
+        wh.execute("drop table raw_devassist.agent_sessions cascade")  # takes the staging views with it
+        wh.execute("alter table raw_devassist.agent_sessions_new rename to agent_sessions")
+
+    result = _dbt(["run"], ingested.warehouse_url)  # recreates the dropped views, then the marts
+    forced = {line.split(": ")[-2].split()[-1] for line in result.stdout.splitlines() if FORCED in line}
+    assert {"journals_view", "active_agent_sessions", "user_activity_summary"} <= forced
+    assert "story_access" not in forced and "coach_daily_progress" not in forced
+    with psycopg.connect(ingested.warehouse_url) as wh:
+        one = lambda q, *a: wh.execute(q, a).fetchone()[0]  # noqa: E731
+        assert one("select count(*) from marts.journals_view v, jsonb_array_elements(v.attachments) a "
+                   "where a->>'id' = %s", str(attachment)) == 0
+        assert one("select count(*) from marts.active_agent_sessions where agent_session_id = %s", session) == 0
+        assert one("select count(*) from pg_trigger where tgrelid = 'raw_devassist.agent_sessions'::regclass "
+                   "and tgname like 'tessera_log_%%'") >= 2  # the hook installed the triggers again
+    _assert_marts_match(ingested.warehouse_url)
+
+    result = _dbt(["run", *STORED], ingested.warehouse_url)
+    assert FORCED not in result.stdout  # consumed: the next run is incremental again

@@ -217,7 +217,7 @@ def test_row_counts_stay_exact_through_changes_and_truncate(databases):
     with psycopg.connect(src_url, autocommit=True) as conn:
         add_mindflow_user(conn, entries=2)
         conn.execute("DELETE FROM mindflow.journal_entries WHERE id = %s", (entries[0],))
-        conn.execute("UPDATE mindflow.journal_entries SET mood = 'calm' WHERE id = %s", (entries[1],))
+        conn.execute("UPDATE mindflow.journal_entries SET mood = 'sad' WHERE id = %s", (entries[1],))
         conn.execute("TRUNCATE mosaic.story_plugin_metadata")
     results = sync_all(src_url, wh_url)
     assert results["mosaic.story_plugin_metadata"]["truncated"] == 1

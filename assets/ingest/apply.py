@@ -73,13 +73,18 @@ class ChangeSet:
     pending: int = 0
     net: dict[str, int] = field(default_factory=dict)  # rows added minus rows removed, as written by flush
     recount: set[str] = field(default_factory=set)  # truncated: row count unknown until recounted
+    _plans: dict = field(default_factory=dict, repr=False)  # relid -> (Relation, [(column, position)])
 
     def _target(self, rel: Relation) -> Target | None:
         return self.targets.get(f"{rel.namespace}.{rel.name}")
 
     def _row(self, target: Target, rel: Relation, tup: tuple) -> dict:
-        keep = set(target.columns)
-        return {name: value for name, value in zip(rel.column_names, tup) if name in keep}
+        plan = self._plans.get(rel.relid)
+        if plan is None or plan[0] is not rel:
+            keep = set(target.columns)
+            plan = (rel, [(name, i) for i, name in enumerate(rel.column_names) if name in keep])
+            self._plans[rel.relid] = plan
+        return {name: tup[i] for name, i in plan[1]}
 
     def _put(self, target: Target, pk: tuple, op: Op) -> None:
         table_ops = self.ops.setdefault(target.qualified, {})
@@ -87,8 +92,9 @@ class ChangeSet:
             self.pending += 1
         table_ops[pk] = op
 
-    def add(self, change, rel_of, lsn: str) -> None:
-        """Fold one change (Insert/Update/Delete) into the set; `rel_of(relid)` gives its Relation."""
+    def add(self, change, rel_of, lsn: str, size: int | None = None) -> None:
+        """Fold one change (Insert/Update/Delete) into the set; `rel_of(relid)` gives its Relation;
+        `size` (bytes counted for it) defaults to the size of its values."""
         rel = rel_of(change.relid)
         target = self._target(rel)
         if target is None or target.qualified in self.needs_reload:
@@ -98,12 +104,12 @@ class ChangeSet:
             row = self._row(target, rel, change.new)
             self._put(target, tuple(row[k] for k in target.key), Op("upsert", row, lsn))
             counts.inserted += 1
-            counts.bytes += _size(change.new)
+            counts.bytes += _size(change.new) if size is None else size
         elif isinstance(change, Update):
             row = self._row(target, rel, change.new)
             pk = tuple(row[k] for k in target.key)
             counts.updated += 1
-            counts.bytes += _size(change.new)
+            counts.bytes += _size(change.new) if size is None else size
             if change.old is not None:
                 old_row = self._row(target, rel, change.old)
                 old_pk = tuple(old_row[k] for k in target.key)
@@ -146,6 +152,17 @@ class ChangeSet:
             cols = target.key if op.kind == "delete" else tuple(c for c in target.columns if c in op.values)
             grouped.setdefault((op.kind, cols), []).append((pk, op))
         return [(kind, cols, items) for (kind, cols), items in grouped.items()]
+
+    def detach(self) -> "ChangeSet":
+        """The pending ops as a ChangeSet of their own (to flush elsewhere); this one starts empty. Ops
+        folded later never merge into detached ones: the parts must be flushed in order."""
+        part = ChangeSet(targets=self.targets, ops=self.ops, pending=self.pending)
+        self.ops, self.pending = {}, 0
+        return part
+
+    def merge_net(self, part: "ChangeSet") -> None:
+        for qualified, n in part.net.items():
+            self.net[qualified] = self.net.get(qualified, 0) + n
 
     def clear(self) -> None:
         self.ops.clear()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta, timezone
 
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -81,7 +82,7 @@ class Relation:
     replica_identity: str
     columns: tuple[Column, ...]
 
-    @property
+    @cached_property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
@@ -138,6 +139,10 @@ class LogicalMessage:
 Message = Begin | Commit | Relation | Insert | Update | Delete | Truncate | Origin | TypeInfo | LogicalMessage
 
 
+_INT16 = struct.Struct("!h").unpack_from
+_INT32 = struct.Struct("!i").unpack_from
+
+
 class _Reader:
     __slots__ = ("buf", "pos")
 
@@ -189,19 +194,36 @@ class _Reader:
         return chunk
 
     def tuple_data(self) -> tuple:
+        """TupleData, on the hot path of every change: one loop with local lookups, no per-field calls."""
+        buf, pos, size = self.buf, self.pos, len(self.buf)
+        if pos + 2 > size:
+            raise DecodeError(f"message truncated at byte {pos} (needs 2 more)")
+        (count,) = _INT16(buf, pos)
+        pos += 2
         values = []
-        for _ in range(self.int16()):
-            kind = self.byte()
-            if kind == "n":
-                values.append(None)
-            elif kind == "u":
-                values.append(UNCHANGED)
-            elif kind == "t":
-                values.append(self.raw(self.int32()).decode("utf-8"))
-            elif kind == "b":
-                values.append(self.raw(self.int32()))
+        append = values.append
+        for _ in range(count):
+            if pos >= size:
+                raise DecodeError(f"message truncated at byte {pos} (needs 1 more)")
+            kind = buf[pos]
+            pos += 1
+            if kind == 116 or kind == 98:  # 't' text, 'b' binary
+                if pos + 4 > size:
+                    raise DecodeError(f"message truncated at byte {pos} (needs 4 more)")
+                (length,) = _INT32(buf, pos)
+                pos += 4
+                end = pos + length
+                if length < 0 or end > size:
+                    raise DecodeError(f"value of {length} bytes overruns message at byte {pos}")
+                append(buf[pos:end].decode("utf-8") if kind == 116 else buf[pos:end])
+                pos = end
+            elif kind == 110:  # 'n'
+                append(None)
+            elif kind == 117:  # 'u'
+                append(UNCHANGED)
             else:
-                raise DecodeError(f"unknown tuple column kind {kind!r}")
+                raise DecodeError(f"unknown tuple column kind {chr(kind)!r}")
+        self.pos = pos
         return tuple(values)
 
     def done(self) -> bool:

@@ -71,11 +71,7 @@ def drop_legacy(conn: psycopg.Connection, slots: list[str], publications: list[s
         r[0] for r in conn.execute("SELECT pubname FROM pg_publication WHERE pubname = ANY(%s)", (publications,)).fetchall()
     ]
     for slot in found_slots:
-        conn.execute(
-            "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = %s AND active_pid IS NOT NULL",
-            (slot,),
-        )
-        drop_slot(conn, slot)
+        drop_slot(conn, slot)  # fails loudly if something still reads it
     for pub in found_pubs:
         conn.execute(sql.SQL("DROP PUBLICATION IF EXISTS {}").format(sql.Identifier(pub)))
     return found_slots
@@ -140,3 +136,38 @@ def lag_bytes(conn: psycopg.Connection, slot: str) -> int:
         (slot,),
     ).fetchone()
     return int(row[0]) if row and row[0] is not None else 0
+
+
+def log_running_xacts(conn: psycopg.Connection) -> bool:
+    """Write a running-transactions record now (pg_log_standby_snapshot, Postgres 16+, superuser or
+    granted) instead of waiting up to 15 s for the background writer's. Decoding can restart from such a
+    record, so one right before a drain target lets the slot's restart point follow the target.
+    False when not available (the background writer's records do the same, later)."""
+    try:
+        conn.execute("SELECT pg_log_standby_snapshot()")
+        return True
+    except psycopg.Error:
+        return False
+
+
+def restart_lag(conn: psycopg.Connection, slot: str) -> int:
+    """WAL bytes between where decoding restarts and the confirmed position: re-read by every peek."""
+    row = conn.execute(
+        "SELECT pg_wal_lsn_diff(confirmed_flush_lsn, restart_lsn)::bigint FROM pg_replication_slots WHERE slot_name = %s",
+        (slot,),
+    ).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def reanchor(conn: psycopg.Connection, slot: str) -> None:
+    """Move the restart point up to the newest usable running-transactions record.
+
+    An advance over a range keeps the FIRST candidate restart point it meets (Postgres accepts a newer
+    one only once the older is confirmed): after a full load that is inside the load's own WAL, which
+    every later peek would decode again. Advancing to the already confirmed position decodes that
+    range once more (fast-forward, no output), and there every record below the confirmed position is
+    accepted at once, so the restart point ends next to it."""
+    conn.execute(
+        "SELECT pg_replication_slot_advance(slot_name, confirmed_flush_lsn) FROM pg_replication_slots WHERE slot_name = %s",
+        (slot,),
+    )

@@ -100,7 +100,8 @@ def apply_bi_access(conn: psycopg.Connection) -> dict:
     # partitions: reachable only through their parent (where the policy is)
     for schema, table in conn.execute(
         """SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = ANY(%s) AND c.relispartition""", (list(READ_SCHEMAS),)).fetchall():
+            WHERE n.nspname = ANY(%s) AND c.relispartition AND c.relkind IN ('r', 'p')""",
+            (list(READ_SCHEMAS),)).fetchall():
         conn.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(sql.Identifier(schema, table), dashboard))
     return {"roles": [ANALYST_ROLE, DASHBOARD_ROLE], "schemas": list(READ_SCHEMAS),
             "row_level_security": protected, "dashboard_shared": shared, "dashboard_withheld": withheld}

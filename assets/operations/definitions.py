@@ -68,9 +68,20 @@ def retention_log(context: dg.AssetExecutionContext, warehouse: WarehouseDatabas
     })
 
 
+def _read_view_keys() -> list[dg.AssetKey]:
+    """The marts and analytics tables the BI roles read: grants are applied after they are (re)built."""
+    from assets.dbt.definitions import defs as dbt_defs
+    from assets.mood.assets import ACTIVITY_EVENTS, MOOD_DAILY, MOOD_EVENTS, WEEKLY_ACTIVITY
+
+    marts = sorted((k for k in dbt_defs.resolve_asset_graph().materializable_asset_keys if k.path[0] == "marts"),
+                   key=lambda k: k.to_user_string())
+    return [*marts, MOOD_EVENTS, ACTIVITY_EVENTS, MOOD_DAILY, WEEKLY_ACTIVITY]
+
+
 @dg.asset(
     key=BI_ACCESS,
     group_name="operations",
+    deps=_read_view_keys(),
     automation_condition=dg.AutomationCondition.on_cron("*/15 * * * *"),
     retry_policy=dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL),
     description="Read-only roles tessera_analyst and tessera_dashboard on marts and analytics only, "

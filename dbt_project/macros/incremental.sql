@@ -1,33 +1,129 @@
 {#-
-  Key-replacement incrementals (used by the marts).
+  Key-replacement incrementals (used by the marts). Every refresh costs what changed, never a pass
+  over a whole table.
 
-  Every incremental mart carries `_ingested_at`: the latest `_ingested_at` of the raw rows it was
-  built from. Its maximum is the watermark W. On an incremental run:
-    1. the pre-hook `tessera_replace_keys` deletes the mart rows of every key touched by a raw row
-       (or a quarantine change) newer than W, and the rows whose key no longer exists upstream
-       (hard deletes, found by an anti-join on the key);
-    2. the pre-hook keeps the touched keys in a session temp table (tessera_touched()); the model,
-       built next in the same transaction, selects fresh rows for those keys only, and delete+insert
-       on unique_key writes them.
-  A soft delete, an erased user or a quarantined row is a touched key whose fresh rows are filtered
-  out, so its mart rows go and nothing replaces them. Work is proportional to the touched keys.
-  Deleting a mart row can lower W: the next run then re-reads a few rows, which is harmless
-  (replacing a key is idempotent). Assumes ingest ticks on one table commit in `_ingested_at` order.
+  Each mart keeps its state in tessera_meta.mart_log_cursors, written by its pre-hook in the mart's own
+  transaction (so it advances only when the mart commits): the watermark W, the highest `_ingested_at`
+  of its lineage's raw tables read before its keys were collected (one index probe per table; a max
+  over the mart's own rows would miss raw rows that feed no mart row, e.g. person relationships that
+  grant nothing, and keep touching them forever), and the snapshot up to which it consumed the raw
+  change log. A refresh replaces the mart's touched keys:
+    - keys of raw rows written after W (upserts: inserts, updates, soft deletes), and of quarantine
+      entries or releases after W;
+    - keys derived from the raw change log (macros/raw_deletions.sql) rows committed since the mart's
+      log cursor: hard-deleted rows and rows that moved between keys, read from their OLD values
+      (an attachment's journal_entry_id, a group's legacy_id, an entry's month...).
+  The pre-hook (tessera_replace_keys) collects the touched keys into a session temp table
+  (tessera_touched()), deletes their mart rows, and advances the mart's log cursor in the mart's own
+  transaction; the model body, built next in the same transaction, selects fresh rows for those keys
+  only and they are appended (incremental_strategy 'append': the pre-hook already deleted every
+  touched key's rows, so dbt's own delete+insert would only repeat that delete; unique_key stays as
+  documentation and the unique index on it guards against a body that strays from the touched keys). A soft delete, a hard delete, an erased user or a
+  quarantined row is a touched key whose fresh rows are gone or filtered out, so its mart rows go and
+  nothing replaces them.
+
+  Forced rebuild: when the log shows a TRUNCATE ('T', a full load or reload) or a recreated raw table
+  ('R', e.g. a drift resync) among the mart's raw tables since its cursor, or the mart has no cursor
+  yet (first refresh after this log was introduced), deletes may be unknown: that run deletes every
+  mart row and the touched keys are every upstream key (changed_keys with W = -infinity), i.e. a
+  rebuild inside the incremental run. The mart's raw tables are its lineage's dbt sources.
+
+  Assumes a raw row committed after a refresh read W carries an `_ingested_at` above W (ingest ticks
+  commit in `_ingested_at` order); the log itself is read by commit, through snapshots, so it needs no
+  such assumption. Replacing a key is idempotent: re-reading a few rows is harmless.
 -#}
 
-{% macro tessera_watermark() -%}
-    {%- if execute and is_incremental() -%}
-        {%- set result = run_query("select coalesce(max(_ingested_at), '-infinity'::timestamptz)::text from " ~ this) -%}
-        '{{ result.columns[0].values()[0] }}'::timestamptz
-    {%- else -%}
-        '-infinity'::timestamptz
-    {%- endif -%}
+{#- The highest _ingested_at of the model's lineage raw tables (each by its _ingested_at index). -#}
+{% macro tessera_lineage_high_water() -%}
+    (select max(m) from (
+        {%- for t in tessera_lineage_sources() %}
+        select max(_ingested_at) as m from {{ t }}{{ " union all" if not loop.last }}
+        {%- endfor %}
+    ) hw)
 {%- endmacro %}
 
-{#- Name of the session temp table holding the keys the pre-hook replaced (read by the model body,
-    which runs next in the same transaction, so both see one key set and one watermark). -#}
+{#- Names of the session temp tables of this model: touched keys (read by the model body, which runs
+    next in the same transaction), the log rows it consumes, and the snapshot it consumes them up to. -#}
 {% macro tessera_touched(axis='') -%}
     tessera_touched{{ '_' ~ axis if axis }}__{{ this.identifier }}
+{%- endmacro %}
+
+{% macro tessera_log() -%}
+    tessera_log__{{ this.identifier }}
+{%- endmacro %}
+
+{% macro tessera_log_snapshot() -%}
+    tessera_logsnap__{{ this.identifier }}
+{%- endmacro %}
+
+{#- 'schema.table' of every dbt source in the current model's lineage (the raw tables it reads). -#}
+{% macro tessera_lineage_sources() -%}
+    {%- set queue = [model.unique_id] -%}
+    {%- set seen = [] -%}
+    {%- set tables = [] -%}
+    {%- for uid in queue -%}
+        {%- if uid not in seen -%}
+            {%- do seen.append(uid) -%}
+            {%- if uid in graph.sources -%}
+                {%- set src = graph.sources[uid] -%}
+                {%- do tables.append(src.schema ~ '.' ~ src.identifier) -%}
+            {%- elif uid in graph.nodes -%}
+                {%- for parent in graph.nodes[uid].depends_on.nodes -%}
+                    {%- do queue.append(parent) -%}
+                {%- endfor -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(tables | unique | sort) }}
+{%- endmacro %}
+
+{#- Read the mart's state: the log rows of its raw tables committed since its cursor into
+    tessera_log(), the snapshot they are read up to and the next watermark (tessera_log_snapshot()).
+    Returns (forced, W): forced when the run must rebuild every key (truncated or recreated raw table,
+    or no state yet); W the watermark of the previous run, as a SQL literal. -#}
+{% macro tessera_read_state() -%}
+    {%- set tables = tessera_lineage_sources() -%}
+    {%- set q -%}
+        drop table if exists {{ tessera_log_snapshot() }};
+        drop table if exists {{ tessera_log() }};
+        create temp table {{ tessera_log_snapshot() }} as
+            select pg_current_snapshot() as snap, c.snapshot as seen, c.watermark as wm,
+                   coalesce({{ tessera_lineage_high_water() }}, '-infinity'::timestamptz) as new_wm
+            from (select 1) one
+            left join tessera_meta.mart_log_cursors c on c.mart = '{{ this.identifier }}';
+        create temp table {{ tessera_log() }} as
+            select d.table_name, d.op, d.row
+            from tessera_meta.raw_deletions d, {{ tessera_log_snapshot() }} s
+            where d.table_name in ('{{ tables | join("', '") }}')
+              and d.xid >= pg_snapshot_xmin(s.seen)
+              and not pg_visible_in_snapshot(d.xid, s.seen)
+              and pg_visible_in_snapshot(d.xid, s.snap);
+        analyze {{ tessera_log() }};
+        select (seen is null or wm is null or exists (select 1 from {{ tessera_log() }} where op in ('T', 'R'))) as forced,
+               coalesce(wm, '-infinity'::timestamptz)::text as wm
+        from {{ tessera_log_snapshot() }}
+    {%- endset -%}
+    {%- set row = run_query(q).rows[0] -%}
+    {{ return((row[0], "'" ~ row[1] ~ "'::timestamptz")) }}
+{%- endmacro %}
+
+{#- Record the snapshot this run consumed the log up to and the watermark it covered (inside the
+    mart's transaction). A full build covers everything committed before it starts. -#}
+{% macro tessera_advance_cursor(incremental) -%}
+        insert into tessera_meta.mart_log_cursors (mart, snapshot, watermark, updated_at)
+        {%- if incremental %}
+        select '{{ this.identifier }}', s.snap, s.new_wm, now() from {{ tessera_log_snapshot() }} s
+        {%- else %}
+        select '{{ this.identifier }}', pg_current_snapshot(), coalesce({{ tessera_lineage_high_water() }}, '-infinity'::timestamptz), now()
+        {%- endif %}
+        on conflict (mart) do update
+            set snapshot = excluded.snapshot, watermark = excluded.watermark, updated_at = excluded.updated_at;
+{%- endmacro %}
+
+{#- Rows of the consumed log for one raw table ('D' deleted and 'U' moved rows: their OLD values),
+    as relation `l` with a jsonb column `row`. -#}
+{% macro tessera_logged(table) -%}
+    (select l.row from {{ tessera_log() }} l where l.table_name = '{{ table }}' and l.op in ('D', 'U'))
 {%- endmacro %}
 
 {#- Fill the session temp table tessera_touched(axis) with the distinct keys changed_keys(wm) returns,
@@ -46,43 +142,47 @@
         where {% for c in cols %}k.{{ c }} = t.{{ c }}{{ " and " if not loop.last }}{% endfor %};
 {%- endmacro %}
 
-{#- Pre-hook. key: one column or a list; changed_keys: the macro returning touched keys given W;
-    present_sql: a query returning the keys that still exist upstream (hard deletes), or none.
-    sparse_keys: the mart holds many rows per (single-column) key; the stored keys are then listed by a
-    loose index scan (one descent per key) instead of reading every row. -#}
-{% macro tessera_replace_keys(key, changed_keys, present_sql=none, sparse_keys=false) -%}
+{#- Pre-hook. key: one column or a list; changed_keys: the macro returning touched keys given W (it
+    reads the consumed log through tessera_logged). -#}
+{% macro tessera_replace_keys(key, changed_keys) -%}
     {%- if is_incremental() -%}
         {%- set cols = [key] if key is string else key -%}
-        {%- set wm = tessera_watermark() -%}
+        {%- set forced, wm = tessera_read_state() if execute else (false, "'-infinity'::timestamptz") -%}
+        {%- if forced %}
+        {%- do log(this.identifier ~ ': rebuilding every key (raw table truncated or recreated, or no log cursor yet)', info=true) %}
+        -- forced rebuild: truncated or recreated raw table, or no log cursor yet
+        {{ tessera_collect_keys(cols, changed_keys, "'-infinity'::timestamptz") }}
+        delete from {{ this }};
+        {%- else %}
         {{ tessera_collect_keys(cols, changed_keys, wm) }}
         {{ tessera_delete_touched(cols) }}
-        {%- if present_sql is not none and sparse_keys %}
-        delete from {{ this }} t
-        using ({{ tessera_distinct_values(this, cols[0]) }}) gone
-        where t.{{ cols[0] }} = gone.{{ cols[0] }}
-          and not exists (select 1 from ({{ present_sql }}) p where p.{{ cols[0] }} = gone.{{ cols[0] }});
-        {%- elif present_sql is not none %}
-        delete from {{ this }} t
-        where not exists (
-            select 1 from ({{ present_sql }}) p
-            where {% for c in cols %}p.{{ c }} = t.{{ c }}{{ " and " if not loop.last }}{% endfor %}
-        );
         {%- endif %}
+        {{ tessera_advance_cursor(true) }}
     {%- else -%}
-        select 1
+        {{ tessera_advance_cursor(false) }}
     {%- endif -%}
 {%- endmacro %}
 
 {#- Pre-hook of story_access: two key axes. Rows of touched stories (tessera_touched('stories'))
-    and of touched users (tessera_touched('users')) are deleted; the model re-grants exactly those. -#}
+    and of touched users (tessera_touched('users')) are deleted; the model re-grants exactly those.
+    A forced rebuild touches every story (every grant belongs to a story). -#}
 {% macro story_access_replace_keys() -%}
     {%- if is_incremental() -%}
-        {%- set wm = tessera_watermark() -%}
+        {%- set forced, wm = tessera_read_state() if execute else (false, "'-infinity'::timestamptz") -%}
+        {%- if forced %}
+        {%- do log(this.identifier ~ ': rebuilding every key (raw table truncated or recreated, or no log cursor yet)', info=true) %}
+        -- forced rebuild: truncated or recreated raw table, or no log cursor yet
+        {{ tessera_collect_keys(['story_id'], story_access_all_stories, wm, 'stories') }}
+        {{ tessera_collect_keys(['user_id'], story_access_no_users, wm, 'users') }}
+        delete from {{ this }};
+        {%- else %}
         {{ tessera_collect_keys(['story_id'], story_access_changed_stories, wm, 'stories') }}
         {{ tessera_collect_keys(['user_id'], story_access_changed_users, wm, 'users') }}
         {{ tessera_delete_touched(['story_id'], 'stories') }}
         {{ tessera_delete_touched(['user_id'], 'users') }}
+        {%- endif %}
+        {{ tessera_advance_cursor(true) }}
     {%- else -%}
-        select 1
+        {{ tessera_advance_cursor(false) }}
     {%- endif -%}
 {%- endmacro %}

@@ -1,11 +1,11 @@
 -- The study coach's progress (seed 002 progress_snapshots: streak days, completed tasks, study
 -- minutes) derived per learner and day from tasks and study sessions rather than trusting the
 -- app-written snapshots. streak_days: consecutive active days ending on that day.
--- Strategy: incremental, delete+insert; the unit of replacement is the learner (a streak depends on
+-- Strategy: incremental, key replacement; the unit of replacement is the learner (a streak depends on
 -- every earlier day of the learner): a refresh recomputes all days of the learners touched by a
 -- changed learner, session, plan or task (see coach_daily_progress_changed_keys), one learner's year
--- being a few hundred small rows. Hard-deleted sessions/tasks/plans show as per-learner totals that
--- no longer match; deleted learners go by an anti-join on user_id.
+-- being a few hundred small rows. Hard-deleted learners, sessions, tasks and plans reach it through the
+-- raw change log (macros/raw_deletions.sql: the OLD row names the learner or the plan).
 -- Touched-key macros (macros/changed_keys.sql) read these:
 -- depends_on: {{ ref('stg_coach__users') }}
 -- depends_on: {{ ref('stg_coach__study_sessions') }}
@@ -14,9 +14,9 @@
 {{ config(
     materialized='incremental',
     unique_key=['user_id', 'day'],
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ tessera_replace_keys('user_id', coach_daily_progress_changed_keys, 'select id as user_id from ' ~ ref('stg_coach__users'), sparse_keys=true) }}",
+    pre_hook="{{ tessera_replace_keys('user_id', coach_daily_progress_changed_keys) }}",
     indexes=[
         {'columns': ['user_id', 'day'], 'unique': true},
         {'columns': ['day']},

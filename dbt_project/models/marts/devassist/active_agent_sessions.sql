@@ -1,18 +1,18 @@
 -- The seed's active_agent_sessions view (003): sessions running, pending approval or approved, with
 -- their governance approvals and rejections.
--- Strategy: incremental, delete+insert on agent_session_id. Sessions move through statuses and
+-- Strategy: incremental, key replacement on agent_session_id. Sessions move through statuses and
 -- collect governance events one at a time; a refresh rewrites the sessions touched by a changed
--- session or event, which also drops sessions that left the active statuses, and an anti-join drops
--- hard-deleted sessions.
+-- session or event, which also drops sessions that left the active statuses; hard-deleted sessions
+-- and events touch their session through the raw change log (macros/raw_deletions.sql).
 -- Touched-key macros (macros/changed_keys.sql) read these:
 -- depends_on: {{ ref('stg_devassist__agent_sessions') }}
 -- depends_on: {{ ref('stg_devassist__governance_events') }}
 {{ config(
     materialized='incremental',
     unique_key='agent_session_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ tessera_replace_keys('agent_session_id', active_agent_sessions_changed_keys, 'select agent_session_id from ' ~ ref('stg_devassist__agent_sessions')) }}",
+    pre_hook="{{ tessera_replace_keys('agent_session_id', active_agent_sessions_changed_keys) }}",
     indexes=[
         {'columns': ['agent_session_id'], 'unique': true},
         {'columns': ['user_id']},

@@ -1,18 +1,17 @@
 -- The seed's user_activity_summary view (003): active users with their agent-session totals.
--- Strategy: incremental, delete+insert on user_id. One row per developer aggregated over their
+-- Strategy: incremental, key replacement on user_id. One row per developer aggregated over their
 -- sessions: a refresh re-aggregates the developers whose row or any session changed. Sessions are
--- hard-deleted by the product's retention (cleanup_old_data), which leaves no raw row behind: those
--- developers are found by a stored total_sessions that no longer matches one grouped count; deleted
--- developers by an anti-join on user_id.
+-- hard-deleted by the product's retention (cleanup_old_data): the raw change log keeps each deleted
+-- session's OLD row, whose user_id is touched (macros/raw_deletions.sql); deleted developers likewise.
 -- Touched-key macros (macros/changed_keys.sql) read these:
 -- depends_on: {{ ref('stg_devassist__users') }}
 -- depends_on: {{ ref('stg_devassist__agent_sessions') }}
 {{ config(
     materialized='incremental',
     unique_key='user_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ tessera_replace_keys('user_id', user_activity_summary_changed_keys, 'select user_id from ' ~ ref('stg_devassist__users')) }}",
+    pre_hook="{{ tessera_replace_keys('user_id', user_activity_summary_changed_keys) }}",
     indexes=[
         {'columns': ['user_id'], 'unique': true},
         {'columns': ['_ingested_at']},

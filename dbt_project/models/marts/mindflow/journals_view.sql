@@ -1,8 +1,9 @@
 -- The seed's journals_view (004): live entries of live users with tags and attachments as JSON.
--- Strategy: incremental, delete+insert on id. It is the largest read view (one wide row per entry)
+-- Strategy: incremental, key replacement on id. It is the largest read view (one wide row per entry)
 -- and each app write touches a handful of entries, so a refresh rewrites only the entries touched
 -- by changed raw rows (entry, user, tag links, tags, attachments, quarantine) and drops entries that
--- are soft-deleted, of a deleted user, quarantined, or hard-deleted (anti-join on id).
+-- are soft-deleted, of a deleted user, quarantined, or hard-deleted. Hard-deleted entries, tag links,
+-- attachments, tags and users reach it through the raw change log (macros/raw_deletions.sql).
 -- Touched-key macros (macros/changed_keys.sql) read these:
 -- depends_on: {{ ref('stg_mindflow__journal_entries') }}
 -- depends_on: {{ ref('stg_mindflow__users') }}
@@ -12,9 +13,9 @@
 {{ config(
     materialized='incremental',
     unique_key='id',
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ tessera_replace_keys('id', journals_view_changed_keys, 'select id from ' ~ ref('stg_mindflow__journal_entries')) }}",
+    pre_hook="{{ tessera_replace_keys('id', journals_view_changed_keys) }}",
     indexes=[
         {'columns': ['id'], 'unique': true},
         {'columns': ['user_id']},

@@ -1,16 +1,17 @@
 -- The seed's mood_calendar_cache (004): one row per user, year and month in which the user has live
 -- entries, with the day-by-day calendar [{date, mood, hasEntry}] for every day of the month.
 -- Private entries count (DESIGN rule 2: they may appear in the user's own calendar).
--- Strategy: incremental, delete+insert on (user_id, year, month). An app write touches one month of
--- one user; a refresh rebuilds only touched months (see mood_calendar_cache_changed_keys), drops the
--- months of deleted users and months left without live entries.
+-- Strategy: incremental, key replacement on (user_id, year, month). An app write touches one month of
+-- one user; a refresh rebuilds only touched months (see mood_calendar_cache_changed_keys: the new
+-- month of a changed entry, and the old month of a hard-deleted or re-dated one from the raw change
+-- log), drops the months of deleted users and months left without live entries.
 -- Touched-key macros (macros/changed_keys.sql) read these:
 -- depends_on: {{ ref('stg_mindflow__journal_entries') }}
 -- depends_on: {{ ref('stg_mindflow__users') }}
 {{ config(
     materialized='incremental',
     unique_key=['user_id', 'year', 'month'],
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ tessera_replace_keys(['user_id', 'year', 'month'], mood_calendar_cache_changed_keys) }}",
     indexes=[
@@ -23,16 +24,21 @@
 
 with entries as (
     select
-        user_id,
-        entry_date,
-        mood,
-        extract(year from entry_date)::int as year,
-        extract(month from entry_date)::int as month,
-        _ingested_at
-    from {{ ref('int_mindflow__live_entries') }}
+        e.user_id,
+        e.entry_date,
+        e.mood,
+        extract(year from e.entry_date)::int as year,
+        extract(month from e.entry_date)::int as month,
+        e._ingested_at
     {% if is_incremental() %}
-    where (user_id, extract(year from entry_date)::int, extract(month from entry_date)::int)
-        in (select user_id, year, month from {{ tessera_touched() }})
+    -- each touched month as a date range of its user: index range scans on raw (user_id, date)
+    from (select distinct user_id, make_date(year, month, 1) as first_day from {{ tessera_touched() }}) as k
+    join {{ ref('int_mindflow__live_entries') }} as e
+      on e.user_id = k.user_id
+     and e.entry_date >= k.first_day
+     and e.entry_date < (k.first_day + interval '1 month')::date
+    {% else %}
+    from {{ ref('int_mindflow__live_entries') }} as e
     {% endif %}
 ),
 

@@ -1,7 +1,7 @@
 -- The seed's user_profile_view (004): live users with streak statistics, settings and GDPR consent
 -- as JSON, joined_days_ago and avg_words_per_entry. email is kept as the seed's view shows it;
 -- password_hash never leaves staging.
--- Strategy: incremental, delete+insert on id: a refresh rewrites the users whose row, streaks,
+-- Strategy: incremental, key replacement on id: a refresh rewrites the users whose row, streaks,
 -- settings or consent changed, and every row computed on an earlier day (joined_days_ago moves
 -- with the calendar), so the daily first refresh is a full pass over one row per user.
 -- Touched-key macros (macros/changed_keys.sql) read these:
@@ -12,9 +12,9 @@
 {{ config(
     materialized='incremental',
     unique_key='id',
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ tessera_replace_keys('id', user_profile_view_changed_keys, 'select id from ' ~ ref('stg_mindflow__users')) }}",
+    pre_hook="{{ tessera_replace_keys('id', user_profile_view_changed_keys) }}",
     indexes=[
         {'columns': ['id'], 'unique': true},
         {'columns': ['email']},

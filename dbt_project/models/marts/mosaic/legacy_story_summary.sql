@@ -1,16 +1,16 @@
 -- Per legacy: stories by visibility and by type, distinct contributors, and the latest story.
--- Strategy: incremental, delete+insert on legacy_id. One row per legacy aggregated over its stories
+-- Strategy: incremental, key replacement on legacy_id. One row per legacy aggregated over its stories
 -- (a handful per legacy): a refresh re-aggregates the legacies whose row or any story changed.
--- Hard-deleted stories show as a stored story_count that no longer matches one grouped count (a
--- story moved to another legacy likewise); hard-deleted legacies go by an anti-join on legacy_id.
+-- Hard-deleted stories and legacies, and a story moved to another legacy, touch the old legacy
+-- through the raw change log (macros/raw_deletions.sql).
 -- Touched-key macros (macros/changed_keys.sql) read these:
 -- depends_on: {{ ref('stg_mosaic__legacies') }}
 {{ config(
     materialized='incremental',
     unique_key='legacy_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ tessera_replace_keys('legacy_id', legacy_story_summary_changed_keys, 'select id as legacy_id from ' ~ ref('stg_mosaic__legacies')) }}",
+    pre_hook="{{ tessera_replace_keys('legacy_id', legacy_story_summary_changed_keys) }}",
     indexes=[
         {'columns': ['legacy_id'], 'unique': true},
         {'columns': ['_ingested_at']},

@@ -5,8 +5,9 @@
 -- depends on the story, its legacy, the legacy's groups and persons (and FAMILY_OF edges), and the
 -- user. A refresh re-grants every story touched through the first four (all its readers) and every
 -- touched user (all their stories), so a new account costs one user's grants, not a rebuild.
--- Hard deletes: stories and users no longer upstream (loose index scans over the stored keys), and
--- stored admin/group/family grants whose basis is gone, touch their story.
+-- Hard deletes come from the raw change log (macros/raw_deletions.sql): a deleted story or user is a
+-- touched key; a deleted or moved legacy, group, person or FAMILY_OF edge touches the stories of the
+-- legacy its OLD row names.
 -- Touched-key macros (macros/changed_keys.sql) read these:
 -- depends_on: {{ ref('stg_mosaic__legacies') }}
 -- depends_on: {{ ref('stg_mosaic__groups') }}
@@ -15,7 +16,7 @@
 {{ config(
     materialized='incremental',
     unique_key=['user_id', 'story_id'],
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ story_access_replace_keys() }}",
     indexes=[

@@ -1,19 +1,18 @@
 -- PersonaKit observation pipeline per live person: observations per processing status and source
 -- type, the oldest pending observation, the latest observation.
--- Strategy: incremental, delete+insert on person_id. Statuses move (pending -> approved/processed/
+-- Strategy: incremental, key replacement on person_id. Statuses move (pending -> approved/processed/
 -- rejected) one observation at a time: a refresh re-aggregates the persons whose row or any
 -- observation changed (a soft-deleted person is touched and not re-inserted). Hard-deleted
--- observations show as a stored total that no longer matches one grouped count; hard-deleted
--- persons go by an anti-join on person_id.
+-- observations and persons touch their person through the raw change log (macros/raw_deletions.sql).
 -- Touched-key macros (macros/changed_keys.sql) read these:
 -- depends_on: {{ ref('stg_personakit__persons') }}
 -- depends_on: {{ ref('stg_personakit__observations') }}
 {{ config(
     materialized='incremental',
     unique_key='person_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ tessera_replace_keys('person_id', observation_pipeline_status_changed_keys, 'select person_id from ' ~ ref('stg_personakit__persons')) }}",
+    pre_hook="{{ tessera_replace_keys('person_id', observation_pipeline_status_changed_keys) }}",
     indexes=[
         {'columns': ['person_id'], 'unique': true},
         {'columns': ['_ingested_at']},
