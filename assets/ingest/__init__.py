@@ -35,8 +35,8 @@ stream; sync_all / sync_product / resync_table select tables for it):
   count changes; only then is the slot advanced. After a crash the re-read transactions at or below the
   cursor are skipped: exactly once. Replaying changes over a newer snapshot converges because every
   operation is idempotent and the stream is drained past the snapshot. The slot's restart point is kept
-  next to its confirmed position (stream.log_running_xacts / reanchor), so a peek does not decode old
-  WAL again.
+  next to its confirmed position (stream.log_running_xacts; one more drain after a long range), so a
+  peek does not decode old WAL again.
 - Schema drift (drift.py) is checked every tick: an added column is added and the table reloaded; a
   dropped, retyped or reordered column blocks that table (tessera_meta.ingest_tables.status =
   'blocked', with the reason) while the other tables go on, until `resync_table` (or

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 # restart point, so few large batches are cheaper than many small ones; memory stays bounded either way
 # (the server keeps the peek's result in a tuplestore, Python folds FETCH_ROWS at a time).
 BATCH_CHANGES = 200_000
-REANCHOR_BYTES = 64 << 20  # restart point further behind than this after a drain: move it up (stream.reanchor)
+REANCHOR_BYTES = 64 << 20  # restart point further behind than this after a tick's drain: drain once more (pipeline)
 FETCH_ROWS = 2_000  # rows per fetch from the server-side cursor
 FLUSH_OPS = 5_000  # pending row operations before writing them to the warehouse (on the worker thread)
 
@@ -225,11 +225,6 @@ def drain(
         with src.transaction():
             stream.advance(src, stream_row.slot_name, upto_lsn)
         result.advance_seconds += time.monotonic() - advance_started
-    advance_started = time.monotonic()
-    with src.transaction():
-        if stream.restart_lag(src, stream_row.slot_name) > REANCHOR_BYTES:
-            stream.reanchor(src, stream_row.slot_name)
-    result.advance_seconds += time.monotonic() - advance_started
     result.seconds = time.monotonic() - started
     log.info(
         "change stream %s drained to %s in %.2f s (decode %.2f s, advance %.2f s): %s transactions, %s batches",

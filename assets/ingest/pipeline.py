@@ -263,6 +263,19 @@ def _targets(states: dict, raw_cols: dict) -> dict[str, apply.Target]:
     return targets
 
 
+def _add_counts(results: dict, drained: incremental.DrainResult) -> None:
+    for q, counts in drained.counts.items():
+        res = results.get(q)
+        if res is None:
+            continue
+        res.inserted += counts.inserted
+        res.updated += counts.updated
+        res.deleted += counts.deleted
+        res.truncated += counts.truncated
+        res.bytes += counts.bytes
+        res.mode = "full+incremental" if res.mode == "full" else "incremental"
+
+
 def sync(
     source_url: str,
     warehouse_url: str,
@@ -311,16 +324,18 @@ def sync(
                     ).fetchone()
                     drained = incremental.drain(src, wh, row, _targets(states, raw_cols), target_lsn)
                     clock["drain"] += drained.seconds
-                    for q, counts in drained.counts.items():
-                        res = results.get(q)
-                        if res is None:
-                            continue
-                        res.inserted += counts.inserted
-                        res.updated += counts.updated
-                        res.deleted += counts.deleted
-                        res.truncated += counts.truncated
-                        res.bytes += counts.bytes
-                        res.mode = "full+incremental" if res.mode == "full" else "incremental"
+                    _add_counts(results, drained)
+                    if not drained.needs_reload and stream.restart_lag(src_ac, row.slot_name) > incremental.REANCHOR_BYTES:
+                        # An advance over a long range (a full load's WAL) keeps the FIRST restart point it
+                        # meets, inside that range: every later peek would decode it again. One more
+                        # drain past a fresh running-transactions record moves the restart point to it.
+                        stream.log_running_xacts(src_ac)
+                        target_lsn, target_time = src_ac.execute(
+                            "SELECT pg_current_wal_flush_lsn()::text, clock_timestamp()"
+                        ).fetchone()
+                        drained = incremental.drain(src, wh, row, _targets(states, raw_cols), target_lsn)
+                        clock["drain"] += drained.seconds
+                        _add_counts(results, drained)
                     # A change the stream alone cannot apply: reload those tables and drain again.
                     to_load = {}
                     for q in sorted(drained.needs_reload):

@@ -158,16 +158,3 @@ def restart_lag(conn: psycopg.Connection, slot: str) -> int:
     ).fetchone()
     return int(row[0]) if row and row[0] is not None else 0
 
-
-def reanchor(conn: psycopg.Connection, slot: str) -> None:
-    """Move the restart point up to the newest usable running-transactions record.
-
-    An advance over a range keeps the FIRST candidate restart point it meets (Postgres accepts a newer
-    one only once the older is confirmed): after a full load that is inside the load's own WAL, which
-    every later peek would decode again. Advancing to the already confirmed position decodes that
-    range once more (fast-forward, no output), and there every record below the confirmed position is
-    accepted at once, so the restart point ends next to it."""
-    conn.execute(
-        "SELECT pg_replication_slot_advance(slot_name, confirmed_flush_lsn) FROM pg_replication_slots WHERE slot_name = %s",
-        (slot,),
-    )

@@ -31,6 +31,7 @@ from sources.registry import TABLES, SourceTable
 
 log = logging.getLogger(__name__)
 
+META_KEPT = frozenset({("tessera_meta", "erasures")})
 DERIVED_SCHEMAS = ("marts", "intermediate", "staging", "analytics", "vectors", "persona", "search", "quality")
 UUID_PATTERN = "([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
 TEXT_TYPES = ("text", "character varying", "jsonb", "json")
@@ -162,14 +163,19 @@ def _columns_of_type(conn: psycopg.Connection, schemas, types: tuple[str, ...]) 
     ).fetchall()
 
 
-def _erase_derived(conn: psycopg.Connection, ids: list[uuid.UUID], result: ErasureResult) -> None:
-    for schema, table, column in _columns_of_type(conn, DERIVED_SCHEMAS, ("uuid",)):
+def _erase_derived(conn: psycopg.Connection, ids: list[uuid.UUID], result: ErasureResult,
+                   schemas: tuple[str, ...] = DERIVED_SCHEMAS, skip: frozenset = frozenset()) -> None:
+    for schema, table, column in _columns_of_type(conn, schemas, ("uuid",)):
+        if (schema, table) in skip:
+            continue
         deleted = conn.execute(
             sql.SQL("DELETE FROM {}.{} WHERE {} = ANY(%s::uuid[])").format(
                 sql.Identifier(schema), sql.Identifier(table), sql.Identifier(column)), (ids,)
         ).rowcount
         _count(result, f"{schema}.{table}", deleted)
-    for schema, table, column in _columns_of_type(conn, DERIVED_SCHEMAS, ("uuid[]",)):
+    for schema, table, column in _columns_of_type(conn, schemas, ("uuid[]",)):
+        if (schema, table) in skip:
+            continue
         changed = conn.execute(
             sql.SQL("UPDATE {}.{} SET {c} = ARRAY(SELECT m FROM unnest({c}) m WHERE m <> ALL(%s::uuid[])) "
                     "WHERE {c} && %s::uuid[]").format(sql.Identifier(schema), sql.Identifier(table), c=sql.Identifier(column)),
@@ -177,7 +183,9 @@ def _erase_derived(conn: psycopg.Connection, ids: list[uuid.UUID], result: Erasu
         ).rowcount
         _count(result, f"{schema}.{table}.{column}", changed)
     wanted = [str(i).lower() for i in ids]
-    for schema, table, column in _columns_of_type(conn, DERIVED_SCHEMAS, TEXT_TYPES):
+    for schema, table, column in _columns_of_type(conn, schemas, TEXT_TYPES):
+        if (schema, table) in skip:
+            continue
         deleted = conn.execute(mention_delete(schema, table, column), (wanted,)).rowcount
         _count(result, f"{schema}.{table}", deleted)
 
@@ -202,6 +210,9 @@ def erase_subjects(conn: psycopg.Connection, subjects: list[uuid.UUID], *, trigg
     ids = sorted({*subjects, *(uuid.UUID(str(k)) for keys in owned.values() for k in keys if _is_uuid(k))}, key=str)
     _erase_derived(conn, ids, result)
     _erase_raw(conn, subjects, owned, result)
+    # bookkeeping that may copy raw rows (e.g. the read views' deletion log, filled by the raw deletes
+    # just made); the erasure record itself stays
+    _erase_derived(conn, ids, result, schemas=("tessera_meta",), skip=META_KEPT)
     for hook in ERASURE_HOOKS:
         for where, n in (hook(subjects, ids) or {}).items():
             _count(result, where, n)
@@ -320,8 +331,8 @@ def find_subject(conn: psycopg.Connection, subject: uuid.UUID, *, include_raw: b
     """Every place ("schema.table.column") a derived store still holds the subject's id, as a uuid or
     inside text/jsonb, plus Elasticsearch indices still holding its documents. Audit tables are exempt
     (kept by rule 1)."""
-    schemas = list(DERIVED_SCHEMAS) + ([t.raw_schema for t in TABLES] if include_raw else [])
-    audit = {(t.raw_schema, t.name) for t in TABLES if t.audit}
+    schemas = list(DERIVED_SCHEMAS) + ["tessera_meta"] + ([t.raw_schema for t in TABLES] if include_raw else [])
+    audit = {(t.raw_schema, t.name) for t in TABLES if t.audit} | META_KEPT
     found = []
     text_id = str(subject)
     for schema, table, column in _columns_of_type(

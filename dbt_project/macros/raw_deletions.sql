@@ -4,9 +4,10 @@
   A hard delete leaves no row behind in raw_<product>.<table>, so the incremental marts could only find
   it by comparing whole tables. Instead, triggers on every raw source table (the warehouse's copies;
   the no-trigger rule is for the products' source database) write to tessera_meta.raw_deletions:
-    op 'D'  a deleted row, as to_jsonb(OLD) (statement-level, through the transition table: one insert
+    op 'D'  a deleted row: its OLD values of the columns the marts need (tessera_logged_columns; keys
+            and parent keys, never content), statement-level through the transition table (one insert
             per DELETE statement, so ingest batches and the erasure stay cheap);
-    op 'U'  the OLD row of an update that moved a row between mart keys (a parent column changed, e.g.
+    op 'U'  the same OLD columns of an update that moved a row between mart keys (a parent column changed, e.g.
             an entry's date or a story's legacy_id; tessera_moving_columns); also catches updates that
             leave _ingested_at alone (the erasure removing a user from groups.members);
     op 'T'  the table was truncated (a full load or reload);
@@ -19,7 +20,9 @@
   every key in that run (macros/incremental.sql).
 
   tessera_ensure_deletion_log (on-run-start) creates the log, (re)installs triggers only on the raw
-  tables that lack them (one catalog probe per run), and prunes the rows every mart has consumed.
+  tables that lack them (one catalog probe per run); tessera_prune_change_log (on-run-start and
+  on-run-end) deletes the rows every mart has consumed, so a deleted row's ids leave the log in the
+  run that removes it from the marts.
 -#}
 
 {#- Per raw table, the columns whose change moves a row from one mart key to another. -#}
@@ -38,6 +41,37 @@
         'raw_personakit.observations': ['person_id'],
         'raw_devassist.agent_sessions': ['user_id'],
         'raw_devassist.governance_events': ['agent_session_id'],
+        'raw_coach.study_sessions': ['user_id'],
+        'raw_coach.plans': ['user_id'],
+        'raw_coach.tasks': ['plan_id'],
+    }) }}
+{%- endmacro %}
+
+{#- Per raw table, the OLD columns the marts' touched-key macros read (macros/changed_keys.sql). Only
+    these are logged (data minimization: the log never copies content such as an entry's text);
+    other tables log the fact of a delete with a null row. -#}
+{% macro tessera_logged_columns() -%}
+    {{ return({
+        'raw_mindflow.users': ['id'],
+        'raw_mindflow.journal_entries': ['id', 'user_id', 'date'],
+        'raw_mindflow.journal_entry_tags': ['journal_entry_id'],
+        'raw_mindflow.tags': ['name'],
+        'raw_mindflow.attachments': ['journal_entry_id'],
+        'raw_mindflow.user_streaks': ['user_id'],
+        'raw_mindflow.user_settings': ['user_id'],
+        'raw_mindflow.user_gdpr_consent': ['user_id'],
+        'raw_mosaic.users': ['id'],
+        'raw_mosaic.legacies': ['id'],
+        'raw_mosaic.stories': ['id', 'legacy_id'],
+        'raw_mosaic.groups': ['legacy_id'],
+        'raw_mosaic.persons': ['legacy_id'],
+        'raw_mosaic.person_relationships': ['from_person_id', 'to_person_id'],
+        'raw_personakit.persons': ['person_id'],
+        'raw_personakit.observations': ['person_id'],
+        'raw_devassist.users': ['user_id'],
+        'raw_devassist.agent_sessions': ['agent_session_id', 'user_id'],
+        'raw_devassist.governance_events': ['agent_session_id'],
+        'raw_coach.users': ['id'],
         'raw_coach.study_sessions': ['user_id'],
         'raw_coach.plans': ['user_id'],
         'raw_coach.tasks': ['plan_id'],
@@ -73,14 +107,18 @@ create table if not exists tessera_meta.mart_log_cursors (
 create or replace function tessera_meta.log_raw_delete() returns trigger language plpgsql as $fn$
 begin
     insert into tessera_meta.raw_deletions (table_name, op, row)
-    select tg_table_schema || '.' || tg_table_name, 'D', to_jsonb(o) from tessera_old_rows o;
+    select tg_table_schema || '.' || tg_table_name, 'D',
+           case when tg_nargs > 0 then (select jsonb_object_agg(e.key, e.value) from jsonb_each(to_jsonb(o)) e
+                                        where e.key = any(tg_argv)) end
+    from tessera_old_rows o;
     return null;
 end
 $fn$;
 create or replace function tessera_meta.log_raw_move() returns trigger language plpgsql as $fn$
 begin
     insert into tessera_meta.raw_deletions (table_name, op, row)
-    values (tg_table_schema || '.' || tg_table_name, 'U', to_jsonb(old));
+    values (tg_table_schema || '.' || tg_table_name, 'U',
+            (select jsonb_object_agg(e.key, e.value) from jsonb_each(to_jsonb(old)) e where e.key = any(tg_argv)));
     return null;
 end
 $fn$;
@@ -90,22 +128,24 @@ begin
     return null;
 end
 $fn$;
-comment on table tessera_meta.raw_deletions is 'tessera-deletion-log v2';
+comment on table tessera_meta.raw_deletions is 'tessera-deletion-log v3';
 {%- endmacro %}
 
 {#- The triggers of one raw table (idempotent: CREATE OR REPLACE TRIGGER). -#}
 {% macro tessera_log_triggers_ddl(schema, table) -%}
     {%- set rel = adapter.quote(schema) ~ '.' ~ adapter.quote(table) -%}
     {%- set moving = tessera_moving_columns().get(schema ~ '.' ~ table, []) -%}
+    {%- set logged = tessera_logged_columns().get(schema ~ '.' ~ table, []) -%}
+    {%- set args = "'" ~ logged | join("', '") ~ "'" if logged else '' -%}
 create or replace trigger tessera_log_delete after delete on {{ rel }}
-    referencing old table as tessera_old_rows for each statement execute function tessera_meta.log_raw_delete();
+    referencing old table as tessera_old_rows for each statement execute function tessera_meta.log_raw_delete({{ args }});
 create or replace trigger tessera_log_truncate after truncate on {{ rel }}
     for each statement execute function tessera_meta.log_raw_truncate();
 {%- if moving %}
 create or replace trigger tessera_log_move after update on {{ rel }} for each row
     when (row({% for c in moving %}old.{{ adapter.quote(c) }}{{ ", " if not loop.last }}{% endfor %})
           is distinct from row({% for c in moving %}new.{{ adapter.quote(c) }}{{ ", " if not loop.last }}{% endfor %}))
-    execute function tessera_meta.log_raw_move();
+    execute function tessera_meta.log_raw_move({{ args }});
 {%- else %}
 drop trigger if exists tessera_log_move on {{ rel }};
 {%- endif %}
@@ -125,7 +165,7 @@ drop trigger if exists tessera_log_move on {{ rel }};
 {% macro tessera_ensure_deletion_log() -%}
     {%- if execute -%}
         {%- set present = run_query("select coalesce(obj_description(to_regclass('tessera_meta.raw_deletions'), 'pg_class'), '')") -%}
-        {%- if present.columns[0].values()[0] != 'tessera-deletion-log v2' -%}
+        {%- if present.columns[0].values()[0] != 'tessera-deletion-log v3' -%}
             {%- do run_query(tessera_deletion_log_ddl() ~ '; commit;') -%}
         {%- endif -%}
         {%- set wanted = [] -%}
@@ -160,9 +200,19 @@ drop trigger if exists tessera_log_move on {{ rel }};
                 {%- do run_query(ddl | join('\n') ~ '\ncommit;') -%}
             {%- endif -%}
         {%- endif -%}
-        {#- prune what every incremental mart has consumed (rows older than the oldest cursor's xmin) -#}
+        {%- do tessera_prune_change_log() -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
+
+{#- Delete the log rows every incremental mart has consumed (older than the oldest cursor's xmin).
+    Runs at the start and at the end of every dbt invocation: the OLD rows of a hard delete (or an
+    erasure) leave the log in the same run that removes them from the marts (DESIGN privacy rule 1). -#}
+{% macro tessera_prune_change_log() -%}
+    {%- if execute -%}
         {%- set marts = tessera_incremental_marts() -%}
-        {%- if marts -%}
+        {%- set present = run_query("select to_regclass('tessera_meta.mart_log_cursors') is not null") -%}
+        {%- if marts and present.columns[0].values()[0] -%}
             {%- do run_query("delete from tessera_meta.raw_deletions where xid < ("
                              ~ "select min(pg_snapshot_xmin(snapshot)) from tessera_meta.mart_log_cursors "
                              ~ "where mart in ('" ~ marts | join("', '") ~ "') "

@@ -65,7 +65,7 @@ def demo(users: int, days: int, seed: int) -> None:
 
         click.echo(f"==> seeding --users {users} --days {days} --seed {seed}")
         report = generate(source_url, users=users, days=days, seed=seed)
-        click.echo(f"    {sum(report.row_counts.values()):,} rows in {report.seconds:.1f}s")
+        click.echo(f"    {report.rows:,} rows in {report.seconds:.1f}s ({report.rows_per_second:,.0f} rows/s)")
     else:
         click.echo("==> source already holds data; not seeding again (tessera seed --reset to start over)")
 
