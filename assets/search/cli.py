@@ -12,6 +12,8 @@ import sys
 
 import click
 
+from orchestration.cli_options import iso_date
+
 _EM = re.compile(r"</?em>")
 
 
@@ -43,23 +45,14 @@ def render(result, *, color: bool = False, stories: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _date(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter("use YYYY-MM-DD") from exc
-
-
 @click.command()
 @click.argument("query", default="")
 @click.option("--user", "user_id", required=True, help="The user the search runs for (their id).")
 @click.option("--mode", type=click.Choice(["keyword", "semantic", "hybrid"]), default="keyword", show_default=True)
 @click.option("--mood", "moods", multiple=True, help="Only entries with this mood (repeatable).")
 @click.option("--tag", "tags", multiple=True, help="Only entries with this tag (repeatable: all must match).")
-@click.option("--from", "date_from", callback=_date, help="YYYY-MM-DD, inclusive.")
-@click.option("--to", "date_to", callback=_date, help="YYYY-MM-DD, inclusive.")
+@click.option("--from", "date_from", callback=iso_date, help="YYYY-MM-DD, inclusive.")
+@click.option("--to", "date_to", callback=iso_date, help="YYYY-MM-DD, inclusive.")
 @click.option("--limit", default=20, show_default=True)
 @click.option("--stories", is_flag=True, help="Search Mosaic stories the user may access instead of journal entries.")
 @click.option("--suggest", is_flag=True, help="Autocomplete QUERY as a prefix of the user's own tags.")

@@ -7,14 +7,7 @@ import time
 
 import click
 
-
-def _anchor(ctx, param, value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter("use YYYY-MM-DD") from exc
+from orchestration.cli_options import iso_date
 
 
 @click.command()
@@ -23,7 +16,7 @@ def _anchor(ctx, param, value: str | None) -> dt.date | None:
                    "personakit persons N/4, coach learners N/2, devassist developers N/4).")
 @click.option("--days", default=90, show_default=True, type=click.IntRange(min=1), help="Days of activity.")
 @click.option("--seed", default=7, show_default=True, type=int, help="Random seed (same seed, same data).")
-@click.option("--anchor", callback=_anchor, help="Last day of activity, YYYY-MM-DD (default: today UTC).")
+@click.option("--anchor", callback=iso_date, help="Last day of activity, YYYY-MM-DD (default: today UTC).")
 @click.option("--reset", is_flag=True, help="Truncate the product tables first if they hold data.")
 def seed(users: int, days: int, seed: int, anchor: dt.date | None, reset: bool) -> None:
     """Fill the five product schemas with deterministic synthetic data."""
