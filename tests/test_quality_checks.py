@@ -305,8 +305,10 @@ def test_raw_suites_run_per_product_and_report_each_table(ingested):
     evaluations = {tuple(e.asset_key.path): e for e in result.get_asset_check_evaluations()}
     assert set(evaluations) == {("raw_mosaic", "stories"), ("raw_mosaic", "plugins")}
     story_eval = evaluations[("raw_mosaic", "stories")]
-    # the planted breaks are not quarantined yet: the rule expectations fail with ERROR and show the rows
-    assert not story_eval.passed and story_eval.severity == dg.AssetCheckSeverity.ERROR
+    # the planted breaks are not quarantined yet: the rule expectations fail and show the rows, with WARN
+    # severity, so they do not block the quarantine run downstream that catches them
+    assert not story_eval.passed and story_eval.severity == dg.AssetCheckSeverity.WARN
+    assert result.success
     samples = story_eval.metadata["samples"].value
     assert {"rule:story_content_not_empty", "rule:story_has_approver"} <= set(samples)
     assert evaluations[("raw_mosaic", "plugins")].passed

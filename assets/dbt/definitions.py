@@ -41,7 +41,9 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     with _warehouse_env():
         # --no-write-json: manifest.json / run_results.json are not read back (events stream from the
         # JSON log) and writing them costs ~2 s per invocation, a fixed cost every refresh would pay.
-        invocation = dbt.cli(["build", "--no-write-json"], context=context)
+        # --indirect-selection buildable: a test runs only when all its parents are selected or built,
+        # so building the staging views never runs a mart's relationship test before the mart exists.
+        invocation = dbt.cli(["build", "--no-write-json", "--indirect-selection", "buildable"], context=context)
         yield from invocation.stream().fetch_row_counts().fetch_column_metadata()
 
 
