@@ -14,6 +14,7 @@
 import dagster as dg
 import psycopg
 
+from orchestration.db import database_name
 from orchestration.settings import Settings
 from sources.registry import PRODUCTS
 
@@ -38,10 +39,6 @@ retention_schedule = dg.ScheduleDefinition(
 )
 
 
-def _dbname(url: str) -> str:
-    return psycopg.conninfo.conninfo_to_dict(url).get("dbname") or ""
-
-
 def pending_change_positions(source_url: str, warehouse_url: str) -> dict[str, str | None]:
     """{product: slot position} for products with changes waiting (None for every product when there
     is no slot yet, and for products with a table never loaded). All products share one slot: its first
@@ -50,7 +47,7 @@ def pending_change_positions(source_url: str, warehouse_url: str) -> dict[str, s
     ingest is reading the slot right now (peeking an active slot fails; that ingest takes the changes)."""
     from assets.ingest import state
 
-    slot, publication = state.stream_names(_dbname(source_url), _dbname(warehouse_url))
+    slot, publication = state.stream_names(database_name(source_url), database_name(warehouse_url))
     with psycopg.connect(source_url, autocommit=True) as conn:
         row = conn.execute(
             "SELECT confirmed_flush_lsn::text, active FROM pg_replication_slots WHERE slot_name = %s", (slot,)

@@ -15,6 +15,11 @@ def connect(url: str, *, autocommit: bool = False, application_name: str = "tess
         yield conn
 
 
+def database_name(url: str) -> str:
+    """The database a libpq URL or conninfo string names ('' when it names none)."""
+    return psycopg.conninfo.conninfo_to_dict(url).get("dbname") or ""
+
+
 def qualified(schema: str, name: str) -> sql.Composed:
     return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
 

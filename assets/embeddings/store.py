@@ -35,6 +35,7 @@ from psycopg import sql
 
 from assets.embeddings.chunking import DEFAULT_OVERLAP, chunk_text
 from assets.embeddings.sources import SCHEMA, SOURCES, EmbeddedSource
+from orchestration.db import table_exists
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +72,6 @@ def _t(source: EmbeddedSource | str, suffix: str = "") -> sql.Identifier:
 
 # --- schema --------------------------------------------------------------------------------------
 
-def _relation_exists(conn: psycopg.Connection, schema: str, name: str) -> bool:
-    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}"."{name}"',)).fetchone()[0]
-
 
 def ensure_vectors_schema(conn: psycopg.Connection, sources: Sequence[EmbeddedSource] = SOURCES) -> None:
     """Create the vector extension, schema, tables, views and btree indexes when missing (idempotent)."""
@@ -98,7 +96,7 @@ def ensure_vectors_schema(conn: psycopg.Connection, sources: Sequence[EmbeddedSo
 def _ensure_source_relations(conn: psycopg.Connection, source: EmbeddedSource) -> None:
     extras = [sql.SQL("{} {} NOT NULL").format(sql.Identifier(c.name), sql.SQL(c.type)) for c in source.columns]
     extra_names = [sql.Identifier(c.name) for c in source.columns]
-    if not _relation_exists(conn, SCHEMA, source.table):
+    if not table_exists(conn, SCHEMA, source.table):
         conn.execute(sql.SQL(
             "CREATE TABLE {table} ("
             " source_id uuid NOT NULL, chunk_index integer NOT NULL, model_id text NOT NULL, {extras},"
@@ -113,13 +111,13 @@ def _ensure_source_relations(conn: psycopg.Connection, source: EmbeddedSource) -
             f"vectors.active_models.model_id for source '{source.table}' (or use {source.table}_active / "
             f"{source.table}_doc). Written by the embeddings assets."
         )))
-    if not _relation_exists(conn, SCHEMA, f"{source.table}_active"):
+    if not table_exists(conn, SCHEMA, f"{source.table}_active"):
         conn.execute(sql.SQL(
             "CREATE VIEW {view} AS SELECT v.* FROM {table} v"
             " JOIN {active} a ON a.source = {source} AND a.model_id = v.model_id"
         ).format(view=_t(source, "_active"), table=_t(source), active=_t("active_models"),
                  source=sql.Literal(source.table)))
-    if not _relation_exists(conn, SCHEMA, f"{source.table}_doc"):
+    if not table_exists(conn, SCHEMA, f"{source.table}_doc"):
         conn.execute(sql.SQL(
             "CREATE VIEW {view} AS SELECT source_id, {extras}, model_id,"
             " l2_normalize(avg(embedding)) AS embedding, count(*)::integer AS chunks"
@@ -135,7 +133,7 @@ def ensure_model_index(conn: psycopg.Connection, source: EmbeddedSource, model_i
         log.warning("%s: %s-dimensional vectors exceed HNSW's limit; no ANN index", source.table, dimension)
         return None
     name = index_name(source.table, model_id)
-    if not _relation_exists(conn, SCHEMA, name):
+    if not table_exists(conn, SCHEMA, name):
         conn.execute(sql.SQL(
             "CREATE INDEX IF NOT EXISTS {name} ON {table} USING hnsw ((embedding::vector({dim})) vector_cosine_ops)"
             " WHERE model_id = {model}"
@@ -156,7 +154,7 @@ def _drop_other_model_indexes(conn: psycopg.Connection, source: EmbeddedSource, 
 
 def active_model(conn: psycopg.Connection, source: EmbeddedSource | str) -> tuple[str, int] | None:
     table = source if isinstance(source, str) else source.table
-    if not _relation_exists(conn, SCHEMA, "active_models"):
+    if not table_exists(conn, SCHEMA, "active_models"):
         return None
     row = conn.execute(sql.SQL("SELECT model_id, dimension FROM {} WHERE source = %s").format(_t("active_models")),
                        (table,)).fetchone()
@@ -181,7 +179,7 @@ def check_dimension(conn: psycopg.Connection, source: EmbeddedSource, model_id: 
 
 
 def quarantine_available(conn: psycopg.Connection) -> bool:
-    return _relation_exists(conn, "quality", "active_quarantine")
+    return table_exists(conn, "quality", "active_quarantine")
 
 
 # --- sync ----------------------------------------------------------------------------------------

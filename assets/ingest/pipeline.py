@@ -26,6 +26,7 @@ import psycopg
 from psycopg import sql
 
 from assets.ingest import apply, drift, fullload, incremental, state, stream
+from orchestration.db import database_name
 from sources.registry import PRODUCTS, TABLES, SourceTable, get_table, tables_for
 
 log = logging.getLogger(__name__)
@@ -58,10 +59,6 @@ class TableResult:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def _dbname(url: str) -> str:
-    return psycopg.conninfo.conninfo_to_dict(url).get("dbname") or ""
 
 
 def _connect(url: str, autocommit: bool = False) -> psycopg.Connection:
@@ -295,7 +292,7 @@ def sync(
     started = datetime.now(timezone.utc)
     selected = [t for t in TABLES if wanted is None or t.qualified in wanted]
     results = {t.qualified: TableResult(table=t.qualified, status="loaded", mode="none") for t in selected}
-    source_db, warehouse_db = _dbname(source_url), _dbname(warehouse_url)
+    source_db, warehouse_db = database_name(source_url), database_name(warehouse_url)
     slot, _publication = state.stream_names(source_db, warehouse_db)
     clock = {"start": time.monotonic()}
     with _connect(warehouse_url, autocommit=True) as wh_ac, _connect(source_url, autocommit=True) as src_ac:

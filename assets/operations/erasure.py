@@ -28,6 +28,7 @@ import psycopg
 from psycopg import sql
 
 from sources.registry import TABLES, SourceTable
+from orchestration.db import table_exists
 
 log = logging.getLogger(__name__)
 
@@ -90,15 +91,12 @@ def _raw(table: SourceTable) -> sql.Composed:
     return sql.SQL("{}.{}").format(sql.Identifier(table.raw_schema), sql.Identifier(table.name))
 
 
-def _exists(conn: psycopg.Connection, schema: str, name: str) -> bool:
-    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}"."{name}"',)).fetchone()[0]
-
 
 def collect_owned_ids(conn: psycopg.Connection, subjects: list[uuid.UUID]) -> dict[str, set]:
     """{qualified table: keys (single-column keys) owned by any of the subjects}, across every product."""
     owned: dict[str, set] = {}
     for table, column, parent in owner_plan():
-        if not _exists(conn, table.raw_schema, table.name) or len(table.key) != 1:
+        if not table_exists(conn, table.raw_schema, table.name) or len(table.key) != 1:
             continue
         wanted = [str(s) for s in subjects] if parent is None else [str(k) for k in owned.get(parent.qualified, ())]
         if not wanted:
@@ -313,14 +311,14 @@ def pending_subjects(conn: psycopg.Connection) -> list[uuid.UUID]:
     conn.execute(DDL)
     pending: set[uuid.UUID] = set()
     for product, table, key in ACCOUNT_TABLES:
-        if _exists(conn, f"raw_{product}", table):
+        if table_exists(conn, f"raw_{product}", table):
             pending.update(r[0] for r in conn.execute(
                 sql.SQL("SELECT {k} FROM {s}.{t} WHERE deleted_at IS NOT NULL").format(
                     k=sql.Identifier(key), s=sql.Identifier(f"raw_{product}"), t=sql.Identifier(table))).fetchall())
     erased = [r[0] for r in conn.execute("SELECT DISTINCT subject_id FROM tessera_meta.erasures").fetchall()]
     if erased:
         for table, column, parent in owner_plan():
-            if parent is None and not table.audit and _exists(conn, table.raw_schema, table.name):
+            if parent is None and not table.audit and table_exists(conn, table.raw_schema, table.name):
                 pending.update(r[0] for r in conn.execute(
                     sql.SQL("SELECT DISTINCT {c}::uuid FROM {t} WHERE {c}::text = ANY(%s)").format(
                         c=sql.Identifier(column), t=_raw(table)), ([str(e) for e in erased],)).fetchall())

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from orchestration.db import table_exists
 from sources.registry import TABLES, SourceTable
 
 
@@ -40,7 +41,7 @@ def delete_statement(rule: RetentionRule) -> sql.Composed:
 def apply_raw_retention(conn: psycopg.Connection, rules: list[RetentionRule] | None = None) -> dict[str, int]:
     removed = {}
     for rule in rules or raw_rules():
-        if conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{rule.schema}"."{rule.table}"',)).fetchone()[0]:
+        if table_exists(conn, rule.schema, rule.table):
             removed[rule.name] = conn.execute(delete_statement(rule)).rowcount
     return removed
 

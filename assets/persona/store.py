@@ -20,6 +20,7 @@ from typing import Iterable, Iterator
 import psycopg
 from psycopg import sql
 
+from orchestration.db import table_exists
 from quality.quarantine import ensure_quarantine_schema, not_quarantined
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
@@ -36,8 +37,7 @@ def ensure_schema(conn: psycopg.Connection) -> None:
     conn.execute(sql_file("ddl.sql"))
 
 
-def relation_exists(conn: psycopg.Connection, schema: str, name: str) -> bool:
-    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}"."{name}"',)).fetchone()[0]
+relation_exists = table_exists  # the shared catalog helper, under the name the persona modules use
 
 
 def eligible_observations_sql() -> sql.Composed:

@@ -17,6 +17,7 @@ import psycopg
 from psycopg import sql
 
 from assets.search.analysis import fold_function_sql
+from orchestration.db import table_exists
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
@@ -56,9 +57,6 @@ JOURNAL = DocumentKind("journal", "journal_documents.sql", "journal_entries", JO
 STORY = DocumentKind("story", "story_documents.sql", "mosaic_stories", STORY_VECTOR_SOURCES, "mosaic.stories")
 
 
-def _relation_exists(conn: psycopg.Connection, schema: str, name: str) -> bool:
-    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}"."{name}"',)).fetchone()[0]
-
 
 def _column_types(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str]:
     rows = conn.execute(
@@ -97,7 +95,7 @@ def live_expression(alias: str, columns: dict[str, str]) -> sql.Composable:
 
 def active_model(conn: psycopg.Connection, kind: DocumentKind) -> ActiveModel | None:
     """The source's active embedding model, or None when no vectors exist (yet)."""
-    if not (_relation_exists(conn, "vectors", "active_models") and _relation_exists(conn, "vectors", kind.vector_table)):
+    if not (table_exists(conn, "vectors", "active_models") and table_exists(conn, "vectors", kind.vector_table)):
         return None
     row = conn.execute(
         """SELECT model_id::text, dimension FROM vectors.active_models
@@ -117,7 +115,7 @@ def _vectors_cte(kind: DocumentKind, model: ActiveModel | None) -> sql.Composabl
 
 
 def _quarantine_filter(conn: psycopg.Connection, kind: DocumentKind, alias: str) -> sql.Composable:
-    if not _relation_exists(conn, "quality", "active_quarantine"):
+    if not table_exists(conn, "quality", "active_quarantine"):
         return sql.SQL("true")
     from quality.quarantine import not_quarantined
 
