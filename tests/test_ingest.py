@@ -81,6 +81,25 @@ def test_incremental_updates_soft_and_hard_deletes_and_cascades(databases):
     assert sum(r["inserted"] + r["updated"] + r["deleted"] for r in fourth.values()) == 0
 
 
+def test_tick_reports_its_phases(databases):
+    """The tick's seconds by phase (Dagster logs them; `tessera bench ingest` builds its floor from them):
+    a first tick is a full load with nothing to apply, a later one applies through SQL and loads nothing."""
+    src_url, wh_url = databases.source_url, databases.warehouse_url
+    with psycopg.connect(src_url, autocommit=True) as conn:
+        _user_id, entries = add_mindflow_user(conn, entries=4)
+    first: dict = {}
+    sync_all(src_url, wh_url, timings=first)
+    assert set(first) == {"total_s", "plan_s", "full_loads_s", "change_stream_s", "decode_s", "apply_sql_s", "advance_s"}
+    assert first["full_loads_s"] > 0 and first["apply_sql_s"] == 0
+    with psycopg.connect(src_url, autocommit=True) as conn:
+        conn.execute("UPDATE mindflow.journal_entries SET title = 'phase' WHERE id = ANY(%s)", (entries,))
+    second: dict = {}
+    results = sync_all(src_url, wh_url, timings=second)
+    assert results["mindflow.journal_entries"]["updated"] == 4
+    assert second["full_loads_s"] == 0 and second["apply_sql_s"] > 0
+    assert second["total_s"] >= second["change_stream_s"] >= second["apply_sql_s"]
+
+
 def test_late_commit_of_long_transaction_arrives(databases):
     """A transaction that wrote first but commits after a later one (and after a sync) still arrives."""
     src_url, wh_url = databases.source_url, databases.warehouse_url

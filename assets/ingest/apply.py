@@ -10,6 +10,7 @@ what makes a re-read after a crash (or a replay over a newer snapshot) converge.
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 
 import psycopg
@@ -73,6 +74,7 @@ class ChangeSet:
     pending: int = 0
     net: dict[str, int] = field(default_factory=dict)  # rows added minus rows removed, as written by flush
     recount: set[str] = field(default_factory=set)  # truncated: row count unknown until recounted
+    sql_seconds: float = 0.0  # time in the apply statements (upsert, patch, delete), as written by flush
     _plans: dict = field(default_factory=dict, repr=False)  # relid -> (Relation, [(column, position)])
 
     def _target(self, rel: Relation) -> Target | None:
@@ -163,6 +165,7 @@ class ChangeSet:
     def merge_net(self, part: "ChangeSet") -> None:
         for qualified, n in part.net.items():
             self.net[qualified] = self.net.get(qualified, 0) + n
+        self.sql_seconds += part.sql_seconds
 
     def clear(self) -> None:
         self.ops.clear()
@@ -227,13 +230,15 @@ def flush(wh: psycopg.Connection, changes: ChangeSet) -> None:
             )
         )
         for kind, cols, items in changes.groups(qualified):
-            wh.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(stage)))
+            # DELETE, not TRUNCATE: the stage holds one small group; TRUNCATE swaps files at every group.
+            wh.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(stage)))
             with wh.cursor().copy(
                 sql.SQL("COPY {} ({}, _source_lsn) FROM STDIN").format(sql.Identifier(stage), _ids(cols))
             ) as copy:
                 for pk, op in items:
                     values = list(pk) if kind == "delete" else [op.values[c] for c in cols]
                     copy.write_row(values + [op.lsn])
+            applied = time.monotonic()
             if kind == "upsert":
                 fresh = wh.execute(upsert_sql(target, stage, cols)).fetchone()[0]
                 changes.net[qualified] = changes.net.get(qualified, 0) + fresh
@@ -242,6 +247,7 @@ def flush(wh: psycopg.Connection, changes: ChangeSet) -> None:
             else:
                 gone = wh.execute(delete_sql(target, stage)).rowcount
                 changes.net[qualified] = changes.net.get(qualified, 0) - max(gone, 0)
+            changes.sql_seconds += time.monotonic() - applied
     changes.clear()
 
 

@@ -72,7 +72,9 @@ def build_ingest_asset() -> dg.AssetsDefinition:
 
         selected = sorted(".".join(key.path).removeprefix("raw_") for key in context.selected_asset_keys)
         context.log.info(f"ingest tick: {len(selected)} table(s)")
-        results = sync(source.get_url(), warehouse.get_url(), tables=selected)
+        timings: dict = {}
+        results = sync(source.get_url(), warehouse.get_url(), tables=selected, timings=timings)
+        context.log.info("ingest tick phases (s): " + ", ".join(f"{k} {v}" for k, v in timings.items()))
         blocked = []
         for qualified, result in results.items():
             data = result.as_dict()

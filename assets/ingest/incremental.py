@@ -62,6 +62,7 @@ class DrainResult:
     seconds: float = 0.0
     peek_seconds: float = 0.0  # the server decoding the WAL (until the first rows of each peek arrive)
     advance_seconds: float = 0.0
+    apply_sql_seconds: float = 0.0  # the warehouse running the upserts, patches and deletes
 
 
 class _Applier:
@@ -209,6 +210,7 @@ def drain(
         result.advance_seconds += time.monotonic() - advance_started
         stream_row.cursor_lsn = result.cursor_lsn
         result.batches += 1
+        result.apply_sql_seconds += changes.sql_seconds
         for name, counts in changes.counts.items():
             result.counts.setdefault(name, apply.Counts()).add(counts)
         result.needs_reload |= changes.needs_reload
@@ -227,8 +229,9 @@ def drain(
         result.advance_seconds += time.monotonic() - advance_started
     result.seconds = time.monotonic() - started
     log.info(
-        "change stream %s drained to %s in %.2f s (decode %.2f s, advance %.2f s): %s transactions, %s batches",
-        stream_row.slot_name, upto_lsn, result.seconds, result.peek_seconds, result.advance_seconds,
-        result.transactions, result.batches,
+        "change stream %s drained to %s in %.2f s (decode %.2f s, apply SQL %.2f s, advance %.2f s): "
+        "%s transactions, %s batches",
+        stream_row.slot_name, upto_lsn, result.seconds, result.peek_seconds, result.apply_sql_seconds,
+        result.advance_seconds, result.transactions, result.batches,
     )
     return result

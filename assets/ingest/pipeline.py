@@ -260,6 +260,14 @@ def _targets(states: dict, raw_cols: dict) -> dict[str, apply.Target]:
     return targets
 
 
+def _add_drain(clock: dict, results: dict, drained: incremental.DrainResult) -> None:
+    clock["drain"] += drained.seconds
+    clock["decode"] += drained.peek_seconds
+    clock["apply_sql"] += drained.apply_sql_seconds
+    clock["advance"] += drained.advance_seconds
+    _add_counts(results, drained)
+
+
 def _add_counts(results: dict, drained: incremental.DrainResult) -> None:
     for q, counts in drained.counts.items():
         res = results.get(q)
@@ -279,11 +287,13 @@ def sync(
     *,
     tables: Iterable[str] | None = None,
     reload: Iterable[str] = (),
+    timings: dict | None = None,
 ) -> dict[str, TableResult]:
     """One ingest tick. `tables` ("<product>.<table>", default every registry table) limits full loads,
     drift checks and the results to those tables; the change stream is applied to every loaded table
     (it is one stream). `reload` forces a full reload (resync) of those tables.
-    Returns {"<product>.<table>": TableResult}."""
+    Returns {"<product>.<table>": TableResult}; `timings`, when given, receives the tick's seconds by phase
+    (plan, full loads, change stream, and inside it decode, apply SQL and slot advance)."""
     wanted = None if tables is None else set(tables)
     if wanted is not None:
         for q in wanted:
@@ -306,7 +316,7 @@ def sync(
             to_load, blocked, events = _plan(wh_ac, selected, states, src_cols, raw_cols, reload)
             _ensure_ingested_at_indexes(wh_ac, selected, states, raw_cols, to_load)
             clock["planned"] = time.monotonic()
-            clock["loads"] = clock["drain"] = 0.0
+            clock["loads"] = clock["drain"] = clock["decode"] = clock["apply_sql"] = clock["advance"] = 0.0
             for q, evs in events.items():
                 results[q].drift_events += evs
             with _connect(warehouse_url) as wh, _connect(source_url) as src:
@@ -320,8 +330,7 @@ def sync(
                         "SELECT pg_current_wal_flush_lsn()::text, clock_timestamp()"
                     ).fetchone()
                     drained = incremental.drain(src, wh, row, _targets(states, raw_cols), target_lsn)
-                    clock["drain"] += drained.seconds
-                    _add_counts(results, drained)
+                    _add_drain(clock, results, drained)
                     if not drained.needs_reload and stream.restart_lag(src_ac, row.slot_name) > incremental.REANCHOR_BYTES:
                         # An advance over a long range (a full load's WAL) keeps the FIRST restart point it
                         # meets, inside that range: every later peek would decode it again. One more
@@ -331,8 +340,7 @@ def sync(
                             "SELECT pg_current_wal_flush_lsn()::text, clock_timestamp()"
                         ).fetchone()
                         drained = incremental.drain(src, wh, row, _targets(states, raw_cols), target_lsn)
-                        clock["drain"] += drained.seconds
-                        _add_counts(results, drained)
+                        _add_drain(clock, results, drained)
                     # A change the stream alone cannot apply: reload those tables and drain again.
                     to_load = {}
                     for q in sorted(drained.needs_reload):
@@ -376,10 +384,22 @@ def sync(
                     status = "blocked" if any(r.status == "blocked" for r in mine.values()) else "ok"
                     runs.append((product, status, {n: r.as_dict() for n, r in mine.items()}))
             state.record_runs(wh_ac, started, runs)
+    phases = {
+        "total_s": time.monotonic() - clock["start"],
+        "plan_s": clock["planned"] - clock["start"],
+        "full_loads_s": clock["loads"],
+        "change_stream_s": clock["drain"],
+        "decode_s": clock["decode"],
+        "apply_sql_s": clock["apply_sql"],
+        "advance_s": clock["advance"],
+    }
     log.info(
-        "ingest tick of %s table(s) in %.2f s: set-up and plan %.2f s, full loads %.2f s, change stream %.2f s",
-        len(selected), time.monotonic() - clock["start"], clock["planned"] - clock["start"], clock["loads"], clock["drain"],
+        "ingest tick of %s table(s) in %.2f s: set-up and plan %.2f s, full loads %.2f s, change stream %.2f s "
+        "(decode %.2f s, apply SQL %.2f s, advance %.2f s)",
+        len(selected), *phases.values(),
     )
+    if timings is not None:
+        timings.update({k: round(v, 3) for k, v in phases.items()})
     return results
 
 
@@ -405,7 +425,7 @@ def sync_product(
     return {q.split(".", 1)[1]: r for q, r in results.items()}
 
 
-def sync_all(source_url: str, warehouse_url: str, products=None) -> dict:
+def sync_all(source_url: str, warehouse_url: str, products=None, timings: dict | None = None) -> dict:
     """One ingest tick for every registry table of `products` (default all): full load the first time,
     incremental afterwards, one pass over the change stream for all of them.
 
@@ -416,7 +436,7 @@ def sync_all(source_url: str, warehouse_url: str, products=None) -> dict:
         if product not in PRODUCTS:
             raise KeyError(f"unknown product {product!r}")
     tables = [t.qualified for t in TABLES if t.product in products]
-    return {q: r.as_dict() for q, r in sync(source_url, warehouse_url, tables=tables).items()}
+    return {q: r.as_dict() for q, r in sync(source_url, warehouse_url, tables=tables, timings=timings).items()}
 
 
 def resync_table(source_url: str, warehouse_url: str, qualified: str) -> dict:
