@@ -53,21 +53,32 @@
     join {{ tessera_logged('raw_mindflow.tags') }} t on v.tags @> jsonb_build_array(t.row->>'name')
 {%- endmacro %}
 
+{#- mood_calendar_cache: users whose row changed, was quarantined or hard-deleted (all their months). -#}
+{% macro mood_calendar_cache_changed_users(wm) -%}
+    select id as user_id from {{ ref('stg_mindflow__users') }} where _ingested_at > {{ wm }}
+    union {{ quarantine_changed_ids('mindflow.users', wm) }}
+    union {{ logged_ids('raw_mindflow.users', 'id') }}
+{%- endmacro %}
+
+{#- mood_calendar_cache: (user_id, entry_date) of every changed entry (its new day), of every entry
+    whose quarantine state changed, and of every hard-deleted or moved entry (its old day, logged). -#}
+{% macro mood_calendar_cache_changed_days(wm) -%}
+    select user_id, entry_date from {{ ref('stg_mindflow__journal_entries') }} where _ingested_at > {{ wm }}
+    union all
+    select r.user_id, r.date from {{ source('raw_mindflow', 'journal_entries') }} r
+    where r.id in ({{ quarantine_changed_ids('mindflow.journal_entries', wm) }})
+    union all
+    select (l.row->>'user_id')::uuid, (l.row->>'date')::date from {{ tessera_logged('raw_mindflow.journal_entries') }} l
+{%- endmacro %}
+
 {#- (user_id, year, month): the old and new month of every changed or hard-deleted entry, and every
     stored and live month of a user whose row changed, was quarantined or hard-deleted. -#}
 {% macro mood_calendar_cache_changed_keys(wm) -%}
     with changed_users as (
-        select id as user_id from {{ ref('stg_mindflow__users') }} where _ingested_at > {{ wm }}
-        union {{ quarantine_changed_ids('mindflow.users', wm) }}
-        union {{ logged_ids('raw_mindflow.users', 'id') }}
+        {{ mood_calendar_cache_changed_users(wm) }}
     ),
     entry_days as (
-        select user_id, entry_date from {{ ref('stg_mindflow__journal_entries') }} where _ingested_at > {{ wm }}
-        union all
-        select r.user_id, r.date from {{ source('raw_mindflow', 'journal_entries') }} r
-        where r.id in ({{ quarantine_changed_ids('mindflow.journal_entries', wm) }})
-        union all
-        select (l.row->>'user_id')::uuid, (l.row->>'date')::date from {{ tessera_logged('raw_mindflow.journal_entries') }} l
+        {{ mood_calendar_cache_changed_days(wm) }}
     )
     select user_id, extract(year from entry_date)::int, extract(month from entry_date)::int from entry_days
     union
@@ -75,6 +86,59 @@
     union
     select e.user_id, extract(year from e.entry_date)::int, extract(month from e.entry_date)::int
     from {{ ref('int_mindflow__live_entries') }} e where e.user_id in (select user_id from changed_users)
+{%- endmacro %}
+
+{#- mood_calendar_cache's settle_unchanged step (tessera_replace_keys). A month's row is a function of
+    the multiset of (date, mood) of its live entries: calendar_data lists them (hasEntry) among the
+    month's days, entry_count counts them. A month touched only through changed days of its entries
+    (not through its user) changes only on those days, so when, on every changed day, the moods of the
+    day's live entries equal the moods the stored calendar shows for that day, the month would be
+    rebuilt identical: it is left in place, its key leaves tessera_touched(), and only its
+    _ingested_at follows the raw rows (the stored value, or a changed day's entry: those carry the
+    newest _ingested_at of the month). An edit that leaves an entry's date and mood alone (title,
+    text, word count...) then costs one index probe for the day and one for the stored month, not a
+    calendar rebuild. Months touched through their user (changed, quarantined or deleted) are rebuilt. -#}
+{% macro mood_calendar_cache_settle_unchanged(wm) -%}
+        drop table if exists tessera_unchanged__{{ this.identifier }};
+        create temp table tessera_unchanged__{{ this.identifier }} as
+            with changed_users as (
+                {{ mood_calendar_cache_changed_users(wm) }}
+            ),
+            days as (
+                select distinct d.user_id, d.entry_date,
+                       extract(year from d.entry_date)::int as year, extract(month from d.entry_date)::int as month
+                from ({{ mood_calendar_cache_changed_days(wm) }}) as d (user_id, entry_date)
+                where not exists (select 1 from changed_users cu where cu.user_id = d.user_id)
+            )
+            select k.user_id, k.year, k.month, greatest(m._ingested_at, max(f._ingested_at)) as _ingested_at
+            from {{ tessera_touched() }} k
+            join days d on d.user_id = k.user_id and d.year = k.year and d.month = k.month
+            cross join lateral (
+                select m.calendar_data, m._ingested_at from {{ this }} m
+                where m.user_id = k.user_id and m.year = k.year and m.month = k.month
+                offset 0  -- one unique-index probe per month and day
+            ) m
+            cross join lateral (
+                select array_agg(coalesce(e.mood, '~null') order by coalesce(e.mood, '~null')) as moods,
+                       max(e._ingested_at) as _ingested_at
+                from {{ ref('int_mindflow__live_entries') }} e
+                where e.user_id = d.user_id and e.entry_date = d.entry_date
+                offset 0  -- one index probe on raw (user_id, date) per day
+            ) f
+            cross join lateral (
+                select array_agg(coalesce(c->>'mood', '~null') order by coalesce(c->>'mood', '~null')) as moods
+                from jsonb_array_elements(m.calendar_data) c
+                where c->>'date' = to_char(d.entry_date, 'YYYY-MM-DD') and (c->>'hasEntry')::boolean
+            ) s
+            group by k.user_id, k.year, k.month, m._ingested_at
+            having bool_and(f.moods is not distinct from s.moods);
+        update {{ this }} m set _ingested_at = u._ingested_at
+        from tessera_unchanged__{{ this.identifier }} u
+        where m.user_id = u.user_id and m.year = u.year and m.month = u.month
+          and m._ingested_at is distinct from u._ingested_at;
+        delete from {{ tessera_touched() }} k
+        using tessera_unchanged__{{ this.identifier }} u
+        where k.user_id = u.user_id and k.year = u.year and k.month = u.month;
 {%- endmacro %}
 
 {#- user ids: any of the four joined tables changed or lost a row, or the stored row was computed on

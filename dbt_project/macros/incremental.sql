@@ -22,6 +22,13 @@
   quarantined row is a touched key whose fresh rows are gone or filtered out, so its mart rows go and
   nothing replaces them.
 
+  Where a body reads the touched keys through a view that joins or groups (int_coach__daily_activity,
+  a month of int_mindflow__live_entries, an entry's tags and attachments), it takes each key as a
+  LATERAL parameter (`offset 0` keeps the subquery from being flattened into a join): the equality
+  then reaches the raw lookup indexes, where a semi-join on the view's output lets the planner hash or
+  aggregate whole raw tables first. The insert itself is the lean path of this project's incremental
+  materialization (macros/materialization_incremental.sql).
+
   Forced rebuild: when the log shows a TRUNCATE ('T', a full load or reload) or a recreated raw table
   ('R', e.g. a drift resync) among the mart's raw tables since its cursor, or the mart has no cursor
   yet (first refresh after this log was introduced), deletes may be unknown: that run deletes every
@@ -143,8 +150,12 @@
 {%- endmacro %}
 
 {#- Pre-hook. key: one column or a list; changed_keys: the macro returning touched keys given W (it
-    reads the consumed log through tessera_logged). -#}
-{% macro tessera_replace_keys(key, changed_keys) -%}
+    reads the consumed log through tessera_logged). settle_unchanged (optional): a macro of W rendering
+    statements run after the keys are collected and before their rows are deleted, which may remove
+    from tessera_touched() the keys whose stored row already equals what the model would build (and
+    bring that row's bookkeeping columns up to date), so that only keys whose row changes are rebuilt.
+    Not used on a forced rebuild. -#}
+{% macro tessera_replace_keys(key, changed_keys, settle_unchanged=none) -%}
     {%- if is_incremental() -%}
         {%- set cols = [key] if key is string else key -%}
         {%- set forced, wm = tessera_read_state() if execute else (false, "'-infinity'::timestamptz") -%}
@@ -155,6 +166,9 @@
         delete from {{ this }};
         {%- else %}
         {{ tessera_collect_keys(cols, changed_keys, wm) }}
+        {%- if settle_unchanged is not none %}
+        {{ settle_unchanged(wm) }}
+        {%- endif %}
         {{ tessera_delete_touched(cols) }}
         {%- endif %}
         {{ tessera_advance_cursor(true) }}

@@ -45,3 +45,12 @@ CREATE OR REPLACE VIEW quality.active_quarantine AS
     where q.source_table = '{{ source_table }}'
       and (q.quarantined_at > {{ watermark }} or q.released_at > {{ watermark }})
 {%- endmacro %}
+
+{#- on-run-start (dbt_project.yml): the quarantine table, the raw indexes, the raw change log and its
+    triggers, in that order (staging views read the quarantine; the log's pruning reads the cursors). -#}
+{% macro tessera_on_run_start() -%}
+    {%- do tessera_ensure_quarantine() -%}
+    {%- do tessera_ensure_raw_indexes() -%}
+    {%- do tessera_ensure_deletion_log() -%}
+    select 1
+{%- endmacro %}

@@ -131,11 +131,13 @@ $fn$;
 comment on table tessera_meta.raw_deletions is 'tessera-deletion-log v3';
 {%- endmacro %}
 
-{#- The triggers of one raw table (idempotent: CREATE OR REPLACE TRIGGER). -#}
-{% macro tessera_log_triggers_ddl(schema, table) -%}
+{#- The triggers of one raw table (idempotent: CREATE OR REPLACE TRIGGER). moving_columns and
+    logged_columns: the two maps above, when the caller already holds them (one call per run instead
+    of one per table; the DDL is the same). -#}
+{% macro tessera_log_triggers_ddl(schema, table, moving_columns=none, logged_columns=none) -%}
     {%- set rel = adapter.quote(schema) ~ '.' ~ adapter.quote(table) -%}
-    {%- set moving = tessera_moving_columns().get(schema ~ '.' ~ table, []) -%}
-    {%- set logged = tessera_logged_columns().get(schema ~ '.' ~ table, []) -%}
+    {%- set moving = (moving_columns if moving_columns is not none else tessera_moving_columns()).get(schema ~ '.' ~ table, []) -%}
+    {%- set logged = (logged_columns if logged_columns is not none else tessera_logged_columns()).get(schema ~ '.' ~ table, []) -%}
     {%- set args = "'" ~ logged | join("', '") ~ "'" if logged else '' -%}
 create or replace trigger tessera_log_delete after delete on {{ rel }}
     referencing old table as tessera_old_rows for each statement execute function tessera_meta.log_raw_delete({{ args }});
@@ -169,8 +171,10 @@ drop trigger if exists tessera_log_move on {{ rel }};
             {%- do run_query(tessera_deletion_log_ddl() ~ '; commit;') -%}
         {%- endif -%}
         {%- set wanted = [] -%}
+        {%- set moving_columns, logged_columns = tessera_moving_columns(), tessera_logged_columns() -%}
         {%- for node in graph.sources.values() | sort(attribute='unique_id') -%}
-            {%- do wanted.append((node.schema, node.identifier, local_md5(tessera_log_triggers_ddl(node.schema, node.identifier)))) -%}
+            {%- do wanted.append((node.schema, node.identifier, local_md5(
+                    tessera_log_triggers_ddl(node.schema, node.identifier, moving_columns, logged_columns)))) -%}
         {%- endfor -%}
         {%- if wanted -%}
             {#- tables present whose recorded OID or trigger definition differs, or whose triggers are gone -#}

@@ -32,9 +32,17 @@ with activity as (
         completed_tasks,
         _ingested_at,
         day - (row_number() over (partition by user_id order by day))::int as island
-    from {{ ref('int_coach__daily_activity') }}
     {% if is_incremental() %}
-    where user_id in (select user_id from {{ tessera_touched() }})
+    -- each touched learner as a lateral parameter: the equality reaches both branches of the view's
+    -- grouped union (raw study sessions by user_id, plans by user_id then tasks by plan_id), where a
+    -- semi-join on the view's output would aggregate every learner's days first
+    from (select distinct user_id as touched_user_id from {{ tessera_touched() }}) as k
+    cross join lateral (
+        select * from {{ ref('int_coach__daily_activity') }} as a where a.user_id = k.touched_user_id
+        offset 0  -- keeps the subquery parameterized (not pulled up into a join)
+    ) as a
+    {% else %}
+    from {{ ref('int_coach__daily_activity') }}
     {% endif %}
 )
 

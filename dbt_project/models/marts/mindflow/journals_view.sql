@@ -33,7 +33,7 @@ with entries as (
     {% if is_incremental() %}
     where id in (select id from {{ tessera_touched() }})
     {% endif %}
-),
+){% if not is_incremental() %},
 
 entry_tags as (
     select
@@ -49,14 +49,7 @@ entry_tags as (
 entry_attachments as (
     select
         a.journal_entry_id,
-        jsonb_agg(jsonb_build_object(
-            'id', a.id,
-            'fileName', a.file_name,
-            'fileSize', a.file_size,
-            'mimeType', a.mime_type,
-            'url', a.s3_url,
-            'thumbnailUrl', a.thumbnail_url
-        ) order by a.uploaded_at, a.id) as attachments,
+        {{ journals_view_attachments_json('a') }} as attachments,
         count(*) as attachment_count,
         max(a._ingested_at) as _ingested_at
     from {{ ref('stg_mindflow__attachments') }} as a
@@ -64,6 +57,7 @@ entry_attachments as (
       and a.journal_entry_id in (select id from entries)
     group by a.journal_entry_id
 )
+{% endif %}
 
 select
     e.id,
@@ -86,5 +80,28 @@ select
     coalesce(ea.attachment_count, 0)::bigint as attachment_count,
     greatest(e._ingested_at, et._ingested_at, ea._ingested_at) as _ingested_at
 from entries as e
+{% if is_incremental() %}
+-- per touched entry, as lateral lookups by the raw journal_entry_id indexes (grouped joins on
+-- `journal_entry_id in (entries)` let the planner hash whole tag-link and attachment tables);
+-- an aggregate over no rows gives null tags and attachments, as the left joins below do
+left join lateral (
+    select
+        jsonb_agg(t.name order by t.name) as tags,
+        max(greatest(jet._ingested_at, t._ingested_at)) as _ingested_at
+    from {{ ref('stg_mindflow__journal_entry_tags') }} as jet
+    join {{ ref('stg_mindflow__tags') }} as t on t.id = jet.tag_id
+    where jet.journal_entry_id = e.id
+) as et on true
+left join lateral (
+    select
+        {{ journals_view_attachments_json('a') }} as attachments,
+        count(*) as attachment_count,
+        max(a._ingested_at) as _ingested_at
+    from {{ ref('stg_mindflow__attachments') }} as a
+    where not a.is_deleted
+      and a.journal_entry_id = e.id
+) as ea on true
+{% else %}
 left join entry_tags as et on et.journal_entry_id = e.id
 left join entry_attachments as ea on ea.journal_entry_id = e.id
+{% endif %}

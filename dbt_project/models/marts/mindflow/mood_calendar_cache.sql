@@ -4,7 +4,9 @@
 -- Strategy: incremental, key replacement on (user_id, year, month). An app write touches one month of
 -- one user; a refresh rebuilds only touched months (see mood_calendar_cache_changed_keys: the new
 -- month of a changed entry, and the old month of a hard-deleted or re-dated one from the raw change
--- log), drops the months of deleted users and months left without live entries.
+-- log), drops the months of deleted users and months left without live entries. A month touched only
+-- through days whose live entries' moods the stored calendar already shows is kept as it is (an edit
+-- of an entry's text changes no calendar; mood_calendar_cache_settle_unchanged).
 -- Touched-key macros (macros/changed_keys.sql) read these:
 -- depends_on: {{ ref('stg_mindflow__journal_entries') }}
 -- depends_on: {{ ref('stg_mindflow__users') }}
@@ -13,7 +15,7 @@
     unique_key=['user_id', 'year', 'month'],
     incremental_strategy='append',
     on_schema_change='append_new_columns',
-    pre_hook="{{ tessera_replace_keys(['user_id', 'year', 'month'], mood_calendar_cache_changed_keys) }}",
+    pre_hook="{{ tessera_replace_keys(['user_id', 'year', 'month'], mood_calendar_cache_changed_keys, mood_calendar_cache_settle_unchanged) }}",
     indexes=[
         {'columns': ['id'], 'unique': true},
         {'columns': ['user_id', 'year', 'month'], 'unique': true},
@@ -31,12 +33,17 @@ with entries as (
         extract(month from e.entry_date)::int as month,
         e._ingested_at
     {% if is_incremental() %}
-    -- each touched month as a date range of its user: index range scans on raw (user_id, date)
+    -- each touched month as a date range of its user, as lateral parameters: one index range scan on
+    -- raw (user_id, date) per month (a plain join lets the planner hash every entry of the touched
+    -- users, i.e. nearly the whole table when ~12% of the user-months are touched)
     from (select distinct user_id, make_date(year, month, 1) as first_day from {{ tessera_touched() }}) as k
-    join {{ ref('int_mindflow__live_entries') }} as e
-      on e.user_id = k.user_id
-     and e.entry_date >= k.first_day
-     and e.entry_date < (k.first_day + interval '1 month')::date
+    cross join lateral (
+        select * from {{ ref('int_mindflow__live_entries') }} as le
+        where le.user_id = k.user_id
+          and le.entry_date >= k.first_day
+          and le.entry_date < (k.first_day + interval '1 month')::date
+        offset 0  -- keeps the subquery parameterized (not pulled up into a join)
+    ) as e
     {% else %}
     from {{ ref('int_mindflow__live_entries') }} as e
     {% endif %}
@@ -72,7 +79,7 @@ calendars as (
             'date', to_char(d.day, 'YYYY-MM-DD'),
             'mood', e.mood,
             'hasEntry', e.entry_date is not null
-        ) order by d.day) as calendar_data
+        ) order by d.day, e.mood) as calendar_data  -- mood: a fixed order for two entries on one day
     from days as d
     left join entries as e on e.user_id = d.user_id and e.entry_date = d.day
     group by d.user_id, d.year, d.month

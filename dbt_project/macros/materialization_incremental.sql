@@ -1,0 +1,127 @@
+{#-
+  The incremental materialization of this project (postgres): dbt's own, plus a lean path for the
+  refresh of a key-replacement mart (macros/incremental.sql), whose cost should be what changed.
+
+  dbt's incremental run of an 'append' mart issues about a dozen statements besides the model's own
+  work: the model into a temp table, its columns and the target's read back from information_schema
+  (on_schema_change), the insert from the temp table, then every table and column comment rewritten
+  (persist_docs) after reading the columns twice more. Each costs a round trip and, mostly, dbt's
+  Python (agate tables, Jinja); together about 0.1 s per mart and refresh, more than most refreshes'
+  SQL.
+
+  The lean path runs when nothing of that can matter: the relation exists as a table, no full
+  refresh, strategy 'append', contract enforced (the model's columns are the contract's), no grants
+  configured, and one catalog probe (tessera_lean_probe) finds every contract column in the table with
+  the comments persist_docs would write (table and columns). It then does what dbt would do:
+  pre-hooks, then in one round trip: the model SQL as a temp view, the contract check of dbt's
+  create-table path against it (tessera_contract_check: names and data types), and `insert into
+  target (contract columns) select those columns from the view`, in the pre-hook's transaction;
+  post-hooks, commit. Any other case (first build, --full-refresh, a contract column
+  missing from the table, edited docs...) takes dbt's own materialization, unchanged: it adds new
+  columns (on_schema_change) and rewrites comments, after which the next refresh is lean again.
+-#}
+
+{#- True when the table `relation` has every contract column of the model and carries the comments
+    persist_docs would write; one catalog query. -#}
+{% macro tessera_lean_probe(relation) -%}
+    {%- set columns = model.columns.values() | list -%}
+    {%- set check_relation = config.persist_relation_docs() and model.description -%}
+    {%- set check_columns = config.persist_column_docs() -%}
+    {%- set probe -%}
+        select
+            (select count(*)
+             from (values {% for col in columns %}({{ loop.index }}, '{{ col.name }}',
+                   {{- postgres_escape_comment(col.description) if col.description else 'null::text' }}){{ ", " if not loop.last }}{% endfor %}
+                  ) as w (i, name, descr)
+             join pg_attribute a on a.attrelid = c.oid and a.attname = w.name and a.attnum > 0 and not a.attisdropped
+             {%- if check_columns %}
+             where col_description(c.oid, a.attnum) is not distinct from w.descr
+             {%- endif %}
+            ) = {{ columns | length }}
+            {%- if check_relation %}
+            and obj_description(c.oid, 'pg_class') is not distinct from {{ postgres_escape_comment(model.description) }}
+            {%- endif %}
+        from pg_class c
+        where c.oid = to_regclass('{{ relation }}')
+    {%- endset -%}
+    {%- set rows = run_query(probe).rows -%}
+    {{ return(rows | length == 1 and rows[0][0]) }}
+{%- endmacro %}
+
+{#- The contract check of dbt's create-table path (get_assert_columns_equivalent: every contract
+    column present in the model's output with the contract's data type, base types compared as dbt
+    compares cursor type codes, no extra column) as one SQL statement over the temp view `view` holding
+    the model's SQL: an exception names the mismatches. dbt's own check costs two more round trips and
+    their Python per mart and refresh. -#}
+{% macro tessera_contract_check(view) -%}
+        do $tessera_contract$
+        declare mismatches text;
+        begin
+            select string_agg(coalesce(c.name, a.attname) || ': contract '
+                              || coalesce(format_type(c.typ, null), 'missing') || ', model '
+                              || coalesce(format_type(a.atttypid, null), 'missing'), '; ' order by coalesce(c.pos, 1000 + a.attnum))
+            into mismatches
+            from (values {% for col in model.columns.values() %}('{{ col.name }}', '{{ col.data_type }}'::regtype::oid, {{ loop.index }}){{ ", " if not loop.last }}{% endfor %})
+                 as c (name, typ, pos)
+            full join (
+                select attname::text as attname, atttypid, attnum from pg_attribute
+                where attrelid = 'pg_temp.{{ view }}'::regclass and attnum > 0 and not attisdropped
+            ) a on a.attname = c.name
+            where c.name is null or a.attname is null or a.atttypid <> c.typ;
+            if mismatches is not null then
+                raise exception 'contract of {{ this }} not met by its SQL: %', mismatches;
+            end if;
+        end
+        $tessera_contract$;
+{%- endmacro %}
+
+{% macro tessera_lean_incremental_applies(existing_relation) -%}
+    {%- set contract = config.get('contract') -%}
+    {{ return(
+        existing_relation is not none
+        and existing_relation.is_table
+        and not should_full_refresh()
+        and config.get('incremental_strategy') == 'append'
+        and contract is not none and contract.enforced
+        and model.columns
+        and not config.get('grants')
+        and tessera_lean_probe(existing_relation)
+    ) }}
+{%- endmacro %}
+
+{% materialization incremental, adapter='postgres' -%}
+    {%- set existing_relation = load_cached_relation(this) -%}
+    {%- if not tessera_lean_incremental_applies(existing_relation) -%}
+        {{ return(dbt.materialization_incremental_default()) }}
+    {%- endif -%}
+    {%- set target_relation = this.incorporate(type='table') -%}
+    {%- set quoted = [] -%}
+    {%- for col in model.columns.values() -%}
+        {%- do quoted.append(adapter.quote(col.name)) -%}
+    {%- endfor -%}
+
+    {{ run_hooks(pre_hooks, inside_transaction=False) }}
+    -- `BEGIN` happens here (the pre-hook's replace-keys work and the insert share one transaction)
+    {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+    {#- one round trip: the model's SQL as a temp view, checked against its contract (tessera_contract_check),
+        then inserted -#}
+    {%- set view = 'tessera_model__' ~ this.identifier -%}
+    {% call statement('main') -%}
+        drop view if exists pg_temp.{{ view }};
+        create temp view {{ view }} as
+        {{ sql }}
+        ;
+        {{ tessera_contract_check(view) }}
+        -- last, so that dbt reports the insert's row count (the temp view goes with the session)
+        insert into {{ target_relation }} ({{ quoted | join(', ') }})
+        select {{ quoted | join(', ') }}
+        from pg_temp.{{ view }}
+    {%- endcall %}
+
+    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {% do adapter.commit() %}
+    {{ run_hooks(post_hooks, inside_transaction=False) }}
+
+    {{ return({'relations': [target_relation]}) }}
+{%- endmaterialization %}
