@@ -80,3 +80,36 @@ def test_warm_session_refresh_equals_full_rebuild(ingested):
 
         with pytest.raises(DbtCommandError, match="tessera_no_such_macro"):
             dbt.invoke(["run-operation", "tessera_no_such_macro"])
+
+
+def test_lean_incremental_path_enforces_the_contract(ingested, tmp_path):
+    """A refresh through the lean incremental path (macros/materialization_incremental.sql) checks the
+    model's output against its contract itself: a column whose type strays fails the run with the
+    column named, and the mart keeps its rows (the pre-hook's deletes roll back with it)."""
+    import shutil
+
+    from assets.dbt.project import PROJECT_DIR
+    from assets.dbt.runner import DbtCommandError, DbtSession
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    with DbtSession(ingested.warehouse_url, project_dir=project) as dbt:
+        assert dbt.invoke(["run", "--select", "+active_agent_sessions"]).success
+        with psycopg.connect(ingested.warehouse_url) as wh:
+            before = wh.execute("select count(*) from marts.active_agent_sessions").fetchone()[0]
+        assert before > 0
+        model = project / "models" / "marts" / "devassist" / "active_agent_sessions.sql"
+        text = model.read_text()
+        assert "coalesce(d.approvals, 0) as approvals" in text
+        model.write_text(text.replace("coalesce(d.approvals, 0) as approvals", "coalesce(d.approvals, 0)::text as approvals"))
+        dbt.reparse()
+        with psycopg.connect(ingested.source_url, autocommit=True) as src:  # a touched key for the pre-hook
+            src.execute("update devassist.agent_sessions set token_cost = token_cost + 1 "
+                        "where agent_session_id = (select min(agent_session_id::text)::uuid from devassist.agent_sessions)")
+        from assets.ingest.pipeline import sync_all
+
+        sync_all(ingested.source_url, ingested.warehouse_url)
+        with pytest.raises(DbtCommandError, match=r"contract of .*active_agent_sessions.*approvals: contract bigint, model text"):
+            dbt.invoke(["run", "--select", "active_agent_sessions"])
+        with psycopg.connect(ingested.warehouse_url) as wh:
+            assert wh.execute("select count(*) from marts.active_agent_sessions").fetchone()[0] == before
