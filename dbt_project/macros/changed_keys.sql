@@ -96,7 +96,8 @@
     rebuilt identical: it is left in place, its key leaves tessera_touched(), and only its
     _ingested_at follows the raw rows (the stored value, or a changed day's entry: those carry the
     newest _ingested_at of the month). An edit that leaves an entry's date and mood alone (title,
-    text, word count...) then costs one index probe for the day and one for the stored month, not a
+    text, word count...) then costs one index probe for the day and one for the stored month (whose
+    calendar element for the day is read by position when the month has no day with two entries), not a
     calendar rebuild. Months touched through their user (changed, quarantined or deleted) are rebuilt. -#}
 {% macro mood_calendar_cache_settle_unchanged(wm) -%}
         drop table if exists tessera_unchanged__{{ this.identifier }};
@@ -106,7 +107,8 @@
             ),
             days as (
                 select distinct d.user_id, d.entry_date,
-                       extract(year from d.entry_date)::int as year, extract(month from d.entry_date)::int as month
+                       extract(year from d.entry_date)::int as year, extract(month from d.entry_date)::int as month,
+                       extract(day from date_trunc('month', d.entry_date) + interval '1 month - 1 day')::int as month_days
                 from ({{ mood_calendar_cache_changed_days(wm) }}) as d (user_id, entry_date)
                 where not exists (select 1 from changed_users cu where cu.user_id = d.user_id)
             )
@@ -126,9 +128,19 @@
                 offset 0  -- one index probe on raw (user_id, date) per day
             ) f
             cross join lateral (
+                -- the stored calendar's elements for the day: it lists the month's days in order, one
+                -- element per day unless a day has several entries, so when it holds exactly as many
+                -- elements as the month has days, the day's element is the (day - 1)th (no expansion
+                -- of the whole calendar); otherwise every element is read
                 select array_agg(coalesce(c->>'mood', '~null') order by coalesce(c->>'mood', '~null')) as moods
-                from jsonb_array_elements(m.calendar_data) c
-                where c->>'date' = to_char(d.entry_date, 'YYYY-MM-DD') and (c->>'hasEntry')::boolean
+                from (
+                    select m.calendar_data -> (extract(day from d.entry_date)::int - 1) as c
+                    where jsonb_array_length(m.calendar_data) = d.month_days
+                    union all
+                    select c from jsonb_array_elements(m.calendar_data) c
+                    where jsonb_array_length(m.calendar_data) <> d.month_days
+                ) c
+                where c.c->>'date' = to_char(d.entry_date, 'YYYY-MM-DD') and (c.c->>'hasEntry')::boolean
             ) s
             group by k.user_id, k.year, k.month, m._ingested_at
             having bool_and(f.moods is not distinct from s.moods);

@@ -84,13 +84,13 @@
     {{ return(tables | unique | sort) }}
 {%- endmacro %}
 
-{#- Read the mart's state: the log rows of its raw tables committed since its cursor into
-    tessera_log(), the snapshot they are read up to and the next watermark (tessera_log_snapshot()).
-    Returns (forced, W): forced when the run must rebuild every key (truncated or recreated raw table,
-    or no state yet); W the watermark of the previous run, as a SQL literal. -#}
-{% macro tessera_read_state() -%}
+{#- The mart's state read, as one multi-statement query: the log rows of its raw tables committed since
+    its cursor into tessera_log(), the snapshot they are read up to and the next watermark into
+    tessera_log_snapshot(), then one row (forced, wm[, extra]): forced when the run must rebuild every
+    key (truncated or recreated raw table, or no state yet); wm the watermark of the previous run, as
+    text. extra: more select-list expressions for that row (the lean probe, see below). -#}
+{% macro tessera_state_query(extra='') -%}
     {%- set tables = tessera_lineage_sources() -%}
-    {%- set q -%}
         drop table if exists {{ tessera_log_snapshot() }};
         drop table if exists {{ tessera_log() }};
         create temp table {{ tessera_log_snapshot() }} as
@@ -107,11 +107,26 @@
               and pg_visible_in_snapshot(d.xid, s.snap);
         analyze {{ tessera_log() }};
         select (seen is null or wm is null or exists (select 1 from {{ tessera_log() }} where op in ('T', 'R'))) as forced,
-               coalesce(wm, '-infinity'::timestamptz)::text as wm
+               coalesce(wm, '-infinity'::timestamptz)::text as wm{{ ', ' ~ extra if extra }}
         from {{ tessera_log_snapshot() }}
-    {%- endset -%}
-    {%- set row = run_query(q).rows[0] -%}
+{%- endmacro %}
+
+{#- (forced, W) from a row of tessera_state_query(): W as a SQL literal. -#}
+{% macro tessera_state_of(row) -%}
     {{ return((row[0], "'" ~ row[1] ~ "'::timestamptz")) }}
+{%- endmacro %}
+
+{#- Read the mart's state (tessera_state_query) and return (forced, W). The lean path of the
+    materialization (macros/materialization_incremental.sql) reads it already, in the round trip of its
+    catalog probe, which comes first in the same transaction: it leaves (forced, W) in the model's
+    context (model['tessera_state']), taken here once, so a refresh costs one query less per mart. -#}
+{% macro tessera_read_state() -%}
+    {%- set stashed = model.pop('tessera_state', none) -%}
+    {%- if stashed is not none -%}
+        {{ return(stashed) }}
+    {%- endif -%}
+    {%- set row = run_query(tessera_state_query()).rows[0] -%}
+    {{ return(tessera_state_of(row)) }}
 {%- endmacro %}
 
 {#- Record the snapshot this run consumed the log up to and the watermark it covered (inside the

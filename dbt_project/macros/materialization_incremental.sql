@@ -12,23 +12,36 @@
   The lean path runs when nothing of that can matter: the relation exists as a table, no full
   refresh, strategy 'append', contract enforced (the model's columns are the contract's), no grants
   configured, and one catalog probe (tessera_lean_probe) finds every contract column in the table with
-  the comments persist_docs would write (table and columns). It then does what dbt would do:
-  pre-hooks, then in one round trip: the model SQL as a temp view, the contract check of dbt's
-  create-table path against it (tessera_contract_check: names and data types), and `insert into
-  target (contract columns) select those columns from the view`, in the pre-hook's transaction;
-  post-hooks, commit. Any other case (first build, --full-refresh, a contract column
+  the comments persist_docs would write (table and columns); that probe rides on the round trip of the
+  mart's state read (macros/incremental.sql), which the pre-hook would make anyway. It then does what dbt would do:
+  in one round trip: the pre-hooks (rendered as dbt's run_hooks would), the model SQL as a temp view,
+  the contract check of dbt's create-table path against it (tessera_contract_check: names and data
+  types), and `insert into target (contract columns) select those columns from the view`, in one
+  transaction;
+  post-hooks, commit. That transaction commits with synchronous_commit off (SET LOCAL): the refresh
+  does not wait for the WAL flush of its commit (an fdatasync: a few milliseconds per mart, more on a
+  busy disk). Visibility is unchanged (other sessions see the commit at once); only durability is
+  deferred: the WAL writer flushes it within a fraction of a second (wal_writer_delay), and any later
+  synchronous commit flushes it first (WAL is flushed in order). A crash in between could lose the
+  last refreshes, never part of one: the mart's rows and its log cursor (tessera_meta.mart_log_cursors)
+  commit together, so a lost refresh is redone whole by the next run.
+  Any other case (first build, --full-refresh, a contract column
   missing from the table, edited docs...) takes dbt's own materialization, unchanged: it adds new
   columns (on_schema_change) and rewrites comments, after which the next refresh is lean again.
 -#}
 
 {#- True when the table `relation` has every contract column of the model and carries the comments
-    persist_docs would write; one catalog query. -#}
+    persist_docs would write; one catalog query. On an incremental run of an 'append' mart (this
+    project's key-replacement marts, whose pre-hook reads the mart's state first thing: tessera_read_state
+    in macros/incremental.sql) that query is the state read too (tessera_state_query, with the probe as
+    one more column): the probe comes first in the transaction the pre-hook then runs in, and it leaves
+    (forced, W) in model['tessera_state'] for the pre-hook, whichever materialization path follows. -#}
 {% macro tessera_lean_probe(relation) -%}
     {%- set columns = model.columns.values() | list -%}
     {%- set check_relation = config.persist_relation_docs() and model.description -%}
     {%- set check_columns = config.persist_column_docs() -%}
     {%- set probe -%}
-        select
+        coalesce((select
             (select count(*)
              from (values {% for col in columns %}({{ loop.index }}, '{{ col.name }}',
                    {{- postgres_escape_comment(col.description) if col.description else 'null::text' }}){{ ", " if not loop.last }}{% endfor %}
@@ -42,10 +55,15 @@
             and obj_description(c.oid, 'pg_class') is not distinct from {{ postgres_escape_comment(model.description) }}
             {%- endif %}
         from pg_class c
-        where c.oid = to_regclass('{{ relation }}')
+        where c.oid = to_regclass('{{ relation }}')), false)
     {%- endset -%}
-    {%- set rows = run_query(probe).rows -%}
-    {{ return(rows | length == 1 and rows[0][0]) }}
+    {%- if is_incremental() and config.get('incremental_strategy') == 'append' -%}
+        {%- set row = run_query(tessera_state_query(probe ~ ' as lean')).rows[0] -%}
+        {%- do model.update({'tessera_state': tessera_state_of(row)}) -%}
+        {{ return(row[2]) }}
+    {%- endif -%}
+    {%- set rows = run_query('select ' ~ probe).rows -%}
+    {{ return(rows[0][0]) }}
 {%- endmacro %}
 
 {#- The contract check of dbt's create-table path (get_assert_columns_equivalent: every contract
@@ -101,13 +119,27 @@
     {%- endfor -%}
 
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
-    -- `BEGIN` happens here (the pre-hook's replace-keys work and the insert share one transaction)
-    {{ run_hooks(pre_hooks, inside_transaction=True) }}
+    {#- the pre-hooks of the transaction, rendered here (as run_hooks would) and run as the start of the
+        main statement: the pre-hook's replace-keys work and the insert share one transaction (begun by
+        the lean probe) and one round trip -#}
+    {%- set hooks_sql = [] -%}
+    {%- for hook in pre_hooks | selectattr('transaction', 'equalto', true) -%}
+        {%- set rendered = render(hook.get('sql')) | trim -%}
+        {%- if rendered | length > 0 -%}
+            {%- do hooks_sql.append(rendered) -%}
+        {%- endif -%}
+    {%- endfor -%}
 
-    {#- one round trip: the model's SQL as a temp view, checked against its contract (tessera_contract_check),
-        then inserted -#}
+    {#- one round trip: the pre-hooks, the model's SQL as a temp view, checked against its contract
+        (tessera_contract_check), then inserted -#}
     {%- set view = 'tessera_model__' ~ this.identifier -%}
     {% call statement('main') -%}
+        -- the commit below need not wait for its WAL flush (see the header)
+        set local synchronous_commit = off;
+        {% for hook_sql in hooks_sql %}
+        {{ hook_sql }}
+        ;
+        {% endfor %}
         drop view if exists pg_temp.{{ view }};
         create temp view {{ view }} as
         {{ sql }}

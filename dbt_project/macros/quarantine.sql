@@ -20,10 +20,14 @@ CREATE OR REPLACE VIEW quality.active_quarantine AS
     SELECT DISTINCT source_table, record_key FROM quality.quarantine WHERE released_at IS NULL;
 {%- endmacro %}
 
-{% macro tessera_ensure_quarantine() -%}
+{#- present: whether quality.active_quarantine exists, when the caller read it already
+    (tessera_on_run_start); none: read here. -#}
+{% macro tessera_ensure_quarantine(present=none) -%}
     {%- if execute -%}
-        {%- set present = run_query("select to_regclass('quality.active_quarantine') is not null") -%}
-        {%- if not present.columns[0].values()[0] -%}
+        {%- if present is none -%}
+            {%- set present = run_query("select to_regclass('quality.active_quarantine') is not null").columns[0].values()[0] -%}
+        {%- endif -%}
+        {%- if not present -%}
             {%- do run_query(tessera_quarantine_ddl()) -%}
         {%- endif -%}
     {%- endif -%}
@@ -47,10 +51,22 @@ CREATE OR REPLACE VIEW quality.active_quarantine AS
 {%- endmacro %}
 
 {#- on-run-start (dbt_project.yml): the quarantine table, the raw indexes, the raw change log and its
-    triggers, in that order (staging views read the quarantine; the log's pruning reads the cursors). -#}
+    triggers, in that order (staging views read the quarantine; the log's pruning reads the cursors).
+    The three catalog reads that need no DDL before them (is the quarantine there, which raw indexes
+    are missing, the change log's version) are one query: a hook runs before every model, so each
+    round trip it saves (with its dbt Python) comes off every run. -#}
 {% macro tessera_on_run_start() -%}
-    {%- do tessera_ensure_quarantine() -%}
-    {%- do tessera_ensure_raw_indexes() -%}
-    {%- do tessera_ensure_deletion_log() -%}
+    {%- if execute -%}
+        {%- set wanted = tessera_raw_indexes_wanted() -%}
+        {%- set row = run_query(
+            "select to_regclass('quality.active_quarantine') is not null, "
+            ~ tessera_deletion_log_version_sql() ~ ", "
+            ~ ("array_to_json(array(" ~ tessera_missing_raw_indexes_sql(wanted) ~ "))::text" if wanted else "'[]'")
+        ).rows[0] -%}
+        {#- the missing indexes as JSON text (agate would turn an array into JSON text anyway) -#}
+        {%- do tessera_ensure_quarantine(row[0]) -%}
+        {%- do tessera_create_raw_indexes(wanted, fromjson(row[2] or '[]')) -%}
+        {%- do tessera_ensure_deletion_log(row[1]) -%}
+    {%- endif -%}
     select 1
 {%- endmacro %}

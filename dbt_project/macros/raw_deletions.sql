@@ -20,7 +20,8 @@
   every key in that run (macros/incremental.sql).
 
   tessera_ensure_deletion_log (on-run-start) creates the log, (re)installs triggers only on the raw
-  tables that lack them (one catalog probe per run); tessera_prune_change_log (on-run-start and
+  tables that lack them (one catalog probe per run, besides the log's version, which on-run-start reads
+  in its first query); tessera_prune_change_log (on-run-start and
   on-run-end) deletes the rows every mart has consumed, so a deleted row's ids leave the log in the
   run that removes it from the marts.
 -#}
@@ -164,10 +165,19 @@ drop trigger if exists tessera_log_move on {{ rel }};
     {{ return(marts) }}
 {%- endmacro %}
 
-{% macro tessera_ensure_deletion_log() -%}
+{#- The version comment the log's DDL leaves on tessera_meta.raw_deletions ('' when absent). -#}
+{% macro tessera_deletion_log_version_sql() -%}
+    coalesce(obj_description(to_regclass('tessera_meta.raw_deletions'), 'pg_class'), '')
+{%- endmacro %}
+
+{#- version: the log's version comment when the caller read it already (tessera_on_run_start reads
+    it in its first query); none: read here. -#}
+{% macro tessera_ensure_deletion_log(version=none) -%}
     {%- if execute -%}
-        {%- set present = run_query("select coalesce(obj_description(to_regclass('tessera_meta.raw_deletions'), 'pg_class'), '')") -%}
-        {%- if present.columns[0].values()[0] != 'tessera-deletion-log v3' -%}
+        {%- if version is none -%}
+            {%- set version = run_query("select " ~ tessera_deletion_log_version_sql()).columns[0].values()[0] -%}
+        {%- endif -%}
+        {%- if version != 'tessera-deletion-log v3' -%}
             {%- do run_query(tessera_deletion_log_ddl() ~ '; commit;') -%}
         {%- endif -%}
         {%- set wanted = [] -%}
@@ -215,12 +225,16 @@ drop trigger if exists tessera_log_move on {{ rel }};
 {% macro tessera_prune_change_log() -%}
     {%- if execute -%}
         {%- set marts = tessera_incremental_marts() -%}
-        {%- set present = run_query("select to_regclass('tessera_meta.mart_log_cursors') is not null") -%}
-        {%- if marts and present.columns[0].values()[0] -%}
-            {%- do run_query("delete from tessera_meta.raw_deletions where xid < ("
+        {%- if marts -%}
+            {#- one round trip: the delete only when the cursors table exists (a DO block, since the
+                statement would not parse without it) -#}
+            {%- do run_query("do $tessera_prune$ begin "
+                             ~ "if to_regclass('tessera_meta.mart_log_cursors') is not null then "
+                             ~ "delete from tessera_meta.raw_deletions where xid < ("
                              ~ "select min(pg_snapshot_xmin(snapshot)) from tessera_meta.mart_log_cursors "
                              ~ "where mart in ('" ~ marts | join("', '") ~ "') "
-                             ~ "having count(*) = " ~ marts | length ~ "); commit;") -%}
+                             ~ "having count(*) = " ~ marts | length ~ "); "
+                             ~ "end if; end $tessera_prune$; commit;") -%}
         {%- endif -%}
     {%- endif -%}
     select 1

@@ -4,7 +4,7 @@
     - lookup indexes (tessera_raw_lookup_indexes): a touched parent reaches its children (a user's
       entries, a legacy's stories, a plan's tasks...) and a refresh reads only the touched keys' rows.
       Without them each lookup is a hash join over the whole child table.
-    Idempotent: one catalog probe; only missing indexes (no index starting with those columns) are
+    Idempotent: one catalog probe (part of on-run-start's first query); only missing indexes (no index starting with those columns) are
     created; tables not ingested yet are skipped. The ingest area may take this over. -#}
 {% macro tessera_raw_lookup_indexes() -%}
     {{ return({
@@ -29,18 +29,22 @@
     {{ (base ~ '_ix') if cols != ['_ingested_at'] else (table ~ '__ingested_at_ix') }}
 {%- endmacro %}
 
-{% macro tessera_ensure_raw_indexes() -%}
-    {%- if execute -%}
-        {%- set lookups = tessera_raw_lookup_indexes() -%}
-        {%- set wanted = [] -%}
-        {%- for node in graph.sources.values() | sort(attribute='unique_id') -%}
-            {%- do wanted.append((node.schema, node.identifier, ['_ingested_at'])) -%}
-            {%- for cols in lookups.get(node.schema ~ '.' ~ node.identifier, []) -%}
-                {%- do wanted.append((node.schema, node.identifier, cols)) -%}
-            {%- endfor -%}
+{#- (schema, table, columns) of every index the marts need on the raw source tables. -#}
+{% macro tessera_raw_indexes_wanted() -%}
+    {%- set lookups = tessera_raw_lookup_indexes() -%}
+    {%- set wanted = [] -%}
+    {%- for node in graph.sources.values() | sort(attribute='unique_id') -%}
+        {%- do wanted.append((node.schema, node.identifier, ['_ingested_at'])) -%}
+        {%- for cols in lookups.get(node.schema ~ '.' ~ node.identifier, []) -%}
+            {%- do wanted.append((node.schema, node.identifier, cols)) -%}
         {%- endfor -%}
-        {%- if wanted -%}
-            {%- set probe -%}
+    {%- endfor -%}
+    {{ return(wanted) }}
+{%- endmacro %}
+
+{#- The catalog probe: positions in `wanted` of the indexes missing on tables present (a query of one
+    int column; tessera_on_run_start folds it into its own first query). -#}
+{% macro tessera_missing_raw_indexes_sql(wanted) -%}
                 select w.i
                 from (values {% for s, t, cols in wanted %}({{ loop.index0 }}, '{{ s }}', '{{ t }}', array['{{ cols | join("', '") }}']::name[]){{ ", " if not loop.last }}{% endfor %}) as w (i, sch, tbl, cols)
                 join pg_namespace n on n.nspname = w.sch
@@ -55,15 +59,29 @@
                            join pg_attribute a on a.attrelid = c.oid and a.attnum = k.attnum
                            where k.ord <= cardinality(w.cols)) = w.cols
                   )
-            {%- endset -%}
-            {%- for row in run_query(probe) -%}
-                {%- set sch, tbl, cols = wanted[row[0] | int] -%}
-                {%- set quoted = [] -%}
-                {%- for c in cols -%}{%- do quoted.append(adapter.quote(c)) -%}{%- endfor -%}
-                {%- do run_query('create index if not exists ' ~ adapter.quote(tessera_raw_index_name(tbl, cols)[-63:])
-                                 ~ ' on ' ~ adapter.quote(sch) ~ '.' ~ adapter.quote(tbl)
-                                 ~ ' (' ~ quoted | join(', ') ~ '); commit;') -%}
+{%- endmacro %}
+
+{#- Create the indexes at positions `missing` of `wanted`. -#}
+{% macro tessera_create_raw_indexes(wanted, missing) -%}
+    {%- for i in missing -%}
+        {%- set sch, tbl, cols = wanted[i | int] -%}
+        {%- set quoted = [] -%}
+        {%- for c in cols -%}{%- do quoted.append(adapter.quote(c)) -%}{%- endfor -%}
+        {%- do run_query('create index if not exists ' ~ adapter.quote(tessera_raw_index_name(tbl, cols)[-63:])
+                         ~ ' on ' ~ adapter.quote(sch) ~ '.' ~ adapter.quote(tbl)
+                         ~ ' (' ~ quoted | join(', ') ~ '); commit;') -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{% macro tessera_ensure_raw_indexes() -%}
+    {%- if execute -%}
+        {%- set wanted = tessera_raw_indexes_wanted() -%}
+        {%- if wanted -%}
+            {%- set missing = [] -%}
+            {%- for row in run_query(tessera_missing_raw_indexes_sql(wanted)) -%}
+                {%- do missing.append(row[0]) -%}
             {%- endfor -%}
+            {%- do tessera_create_raw_indexes(wanted, missing) -%}
         {%- endif -%}
     {%- endif -%}
     select 1
