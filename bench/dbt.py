@@ -160,8 +160,8 @@ def _log_rows(warehouse_url: str) -> dict:
         return dict(conn.execute("select op, count(*) from tessera_meta.raw_deletions group by op").fetchall())
 
 
-def mart_fingerprints(warehouse_url: str) -> dict[str, dict]:
-    """Row count and an order-independent md5 of every mart (volatile columns left out)."""
+def mart_fingerprints(warehouse_url: str, volatile: set[str] = VOLATILE_COLUMNS) -> dict[str, dict]:
+    """Row count and an order-independent md5 of every mart (`volatile` columns left out)."""
     import psycopg
     from psycopg import sql
 
@@ -172,7 +172,7 @@ def mart_fingerprints(warehouse_url: str) -> dict[str, dict]:
         for mart in marts:
             cols = [r[0] for r in conn.execute(
                 "select column_name from information_schema.columns where table_schema = 'marts' and table_name = %s "
-                "order by ordinal_position", (mart,)) if r[0] not in VOLATILE_COLUMNS]
+                "order by ordinal_position", (mart,)) if r[0] not in volatile]
             query = sql.SQL("select count(*), md5(coalesce(string_agg(h, '' order by h), '')) "
                             "from (select md5(row({cols})::text) as h from {t}) x").format(
                 cols=sql.SQL(", ").join(sql.Identifier(c) for c in cols), t=sql.Identifier("marts", mart))

@@ -11,7 +11,7 @@ Adding a table to ingest is one entry here (and its migration). Fields:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 PRODUCTS = ("mindflow", "mosaic", "personakit", "coach", "devassist")
 

@@ -3,10 +3,8 @@ independent pandas computation, deletes gone after one ingest + dbt tick, and th
 
 from __future__ import annotations
 
-import datetime as dt
 
 import psycopg
-import pytest
 
 import test_dbt_reference as ref
 

@@ -13,22 +13,10 @@ STORED = ["--exclude", "config.materialized:view"]
 VOLATILE = {"computed_at"}  # now() at build time: a kept month keeps its first computation time
 
 
-def _fingerprints(url: str) -> dict[str, tuple[int, str]]:
-    from psycopg import sql
+def _fingerprints(url: str) -> dict[str, dict]:
+    from bench.dbt import mart_fingerprints
 
-    out = {}
-    with psycopg.connect(url) as conn:
-        marts = [r[0] for r in conn.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' order by 1")]
-        for mart in marts:
-            cols = [r[0] for r in conn.execute(
-                "select column_name from information_schema.columns where table_schema = 'marts' "
-                "and table_name = %s order by ordinal_position", (mart,)) if r[0] not in VOLATILE]
-            query = sql.SQL("select count(*), md5(coalesce(string_agg(h, '' order by h), '')) "
-                            "from (select md5(row({cols})::text) as h from {t}) x").format(
-                cols=sql.SQL(", ").join(sql.Identifier(c) for c in cols), t=sql.Identifier("marts", mart))
-            out[mart] = tuple(conn.execute(query).fetchone())
-    return out
+    return mart_fingerprints(url, volatile=VOLATILE)
 
 
 def test_warm_session_refresh_equals_full_rebuild(ingested):

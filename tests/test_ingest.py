@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import random
 import string
-import threading
 
 import psycopg
-import pytest
 
 from assets.ingest.pipeline import sync_all, sync_product
 from sources.registry import tables_for

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dagster as dg
 import psycopg
-import pytest
 
 from assets.ingest.definitions import ingest_asset, keys_of
 from assets.ingest.drift import compare

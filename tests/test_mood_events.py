@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 import psycopg
-import pytest
 
 from test_mood_helpers import build_dataset, sync
 

@@ -5,7 +5,6 @@ _source_lsn). Known answers throughout."""
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import dagster as dg

@@ -11,7 +11,7 @@ import uuid
 
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 
 ROLLUP_QUERIES = {
     "mood_events": "SELECT time, user_id, journal_entry_id, mood, mood_score, tags, word_count FROM analytics.mood_events",

@@ -8,37 +8,27 @@ and column schemas. The manifest is parsed at load time when missing or stale (e
 
 
 
-import os
-from contextlib import contextmanager
 from typing import Iterator
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
-from assets.dbt.project import MANIFEST, PROJECT_DIR, dbt_executable, ensure_manifest, warehouse_dbt_env
+from assets.dbt.project import (
+    MANIFEST,
+    PROJECT_DIR,
+    dbt_executable,
+    ensure_manifest,
+    temporary_environ,
+    warehouse_dbt_env,
+)
 from assets.dbt.translator import TesseraDbtTranslator
 
 INCREMENTAL = "config.materialized:incremental"
 
 
-@contextmanager
-def _warehouse_env() -> Iterator[None]:
-    """TESSERA_DBT_* for the dbt subprocess and the in-process adapter (metadata queries), at run time."""
-    wanted = warehouse_dbt_env()
-    saved = {k: os.environ.get(k) for k in wanted}
-    os.environ.update(wanted)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
-    with _warehouse_env():
+    # TESSERA_DBT_* for the dbt subprocess and the in-process adapter (metadata queries), at run time
+    with temporary_environ(warehouse_dbt_env()):
         # --no-write-json: manifest.json / run_results.json are not read back (events stream from the
         # JSON log) and writing them costs ~2 s per invocation, a fixed cost every refresh would pay.
         # --indirect-selection buildable: a test runs only when all its parents are selected or built,

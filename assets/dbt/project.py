@@ -14,7 +14,9 @@ import fcntl
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import parse_qs, unquote, urlsplit
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -40,6 +42,22 @@ def dbt_env(url: str) -> dict[str, str]:
         "TESSERA_DBT_PASSWORD": unquote(query.get("password") or parts.password or ""),
         "TESSERA_DBT_DBNAME": query.get("dbname") or parts.path.lstrip("/") or "warehouse",
     }
+
+
+@contextmanager
+def temporary_environ(values: dict[str, str]) -> Iterator[None]:
+    """os.environ with `values` set inside the block, restored (or removed) after it: dbt reads the
+    TESSERA_DBT_* variables of profiles.yml from the process environment."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def warehouse_dbt_env() -> dict[str, str]:

@@ -32,15 +32,13 @@ process (`dbt parse`, nothing written but the parse cache), keeps the Manifest, 
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from assets.dbt.project import PROJECT_DIR, dbt_env, warehouse_dbt_env
+from assets.dbt.project import PROJECT_DIR, dbt_env, temporary_environ, warehouse_dbt_env
 
 _LOCK = threading.RLock()  # dbt's globals are per process, not per session
 
@@ -105,19 +103,6 @@ class DbtSession:
 
     # -- environment ---------------------------------------------------------------------------------
 
-    @contextmanager
-    def _environment(self) -> Iterator[None]:
-        saved = {k: os.environ.get(k) for k in self.env}
-        os.environ.update(self.env)
-        try:
-            yield
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-
     def _common_args(self) -> list[str]:
         args = ["--project-dir", str(self.project_dir), "--profiles-dir", str(self.profiles_dir), "--no-write-json"]
         if self.quiet:  # nothing on stdout: results and errors come back as objects (DbtCommandError)
@@ -134,7 +119,7 @@ class DbtSession:
         """Parse the project (partial parsing applies) and keep the manifest for every later command."""
         from dbt.cli.main import dbtRunner
 
-        with _LOCK, self._environment():
+        with _LOCK, temporary_environ(self.env):
             t = time.perf_counter()
             res = dbtRunner().invoke(["parse", *self._common_args()])
             self.parse_seconds = time.perf_counter() - t
@@ -152,7 +137,7 @@ class DbtSession:
             raise RuntimeError("DbtSession is closed")
 
         runner = dbtRunner(manifest=self.manifest, callbacks=callbacks or [])
-        with _LOCK, self._environment():
+        with _LOCK, temporary_environ(self.env):
             t = time.perf_counter()
             res = runner.invoke([*args, *self._common_args()])
             seconds = time.perf_counter() - t

@@ -7,7 +7,7 @@ newer snapshot passes through intermediate states that a unique or NOT NULL cons
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from psycopg import sql
 

@@ -130,7 +130,6 @@ def drain(
     while True:
         changes = apply.ChangeSet(targets=targets)
         last_commit: Commit | None = None
-        last_begin: Begin | None = None
         in_txn = skip = False
         messages = 0
         with src.transaction():
@@ -148,7 +147,7 @@ def drain(
                             messages += 1
                             msg = decode(data)
                             if isinstance(msg, Begin):
-                                in_txn, last_begin = True, msg
+                                in_txn = True
                                 skip = msg.final_lsn <= cursor
                                 txn_lsn = lsn_to_str(msg.final_lsn)
                             elif isinstance(msg, Commit):

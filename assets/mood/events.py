@@ -32,7 +32,6 @@ Choices (documented for analysts):
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone

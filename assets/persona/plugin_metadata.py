@@ -10,7 +10,6 @@ stories lose their rows; created_at survives an update.
 """
 
 
-import hashlib
 import time
 from datetime import datetime
 

@@ -5,7 +5,6 @@ The command is a thin wrapper over assets.search.api, which notebooks call direc
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import sys

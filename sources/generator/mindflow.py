@@ -14,7 +14,7 @@ import math
 import random
 
 from sources.generator import text
-from sources.generator.core import (UTC, Scale, Sink, at, clamp, dumps, is_planted, iso, later, new_uuid,
+from sources.generator.core import (Scale, Sink, at, clamp, dumps, is_planted, later, new_uuid,
                                     stream)
 
 TABLES = {
