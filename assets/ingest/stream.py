@@ -130,14 +130,6 @@ def advance(conn: psycopg.Connection, slot: str, lsn: str) -> None:
         conn.execute("SELECT pg_replication_slot_advance(%s, %s::pg_lsn)", (slot, lsn))
 
 
-def lag_bytes(conn: psycopg.Connection, slot: str) -> int:
-    row = conn.execute(
-        "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = %s",
-        (slot,),
-    ).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
-
-
 def log_running_xacts(conn: psycopg.Connection) -> bool:
     """Write a running-transactions record now (pg_log_standby_snapshot, Postgres 16+, superuser or
     granted) instead of waiting up to 15 s for the background writer's. Decoding can restart from such a

@@ -180,36 +180,35 @@
     union {{ logged_ids('raw_devassist.governance_events', 'agent_session_id') }}
 {%- endmacro %}
 
+{#- Keys of an owner table (`owner` 'product.table', key column owner_key) touched by its own row
+    or by a row of a child table (`child`, its id column child_id, its column child_owner_key naming the
+    owner): each changed, quarantined, hard-deleted or moved (the log's OLD row names the old owner). -#}
+{% macro owner_changed_keys(owner, owner_key, child, child_id, child_owner_key, wm) -%}
+    {%- set owner_product, owner_table = owner.split('.') -%}
+    {%- set child_product, child_table = child.split('.') -%}
+    select {{ owner_key }} from {{ ref('stg_' ~ owner_product ~ '__' ~ owner_table) }} where _ingested_at > {{ wm }}
+    union {{ quarantine_changed_ids(owner, wm) }}
+    union select {{ child_owner_key }} from {{ ref('stg_' ~ child_product ~ '__' ~ child_table) }} where _ingested_at > {{ wm }}
+    union {{ quarantined_raw_column(child, 'raw_' ~ child_product, child_table, child_id, child_owner_key, wm) }}
+    union {{ logged_ids('raw_' ~ owner, owner_key) }}
+    union {{ logged_ids('raw_' ~ child, child_owner_key) }}
+{%- endmacro %}
+
 {#- user ids: the developer row, or any of their sessions changed, was quarantined or hard-deleted
     (retention: the product's cleanup_old_data). -#}
 {% macro user_activity_summary_changed_keys(wm) -%}
-    select user_id from {{ ref('stg_devassist__users') }} where _ingested_at > {{ wm }}
-    union {{ quarantine_changed_ids('devassist.users', wm) }}
-    union select user_id from {{ ref('stg_devassist__agent_sessions') }} where _ingested_at > {{ wm }}
-    union {{ quarantined_raw_column('devassist.agent_sessions', 'raw_devassist', 'agent_sessions', 'agent_session_id', 'user_id', wm) }}
-    union {{ logged_ids('raw_devassist.users', 'user_id') }}
-    union {{ logged_ids('raw_devassist.agent_sessions', 'user_id') }}
+    {{ owner_changed_keys('devassist.users', 'user_id', 'devassist.agent_sessions', 'agent_session_id', 'user_id', wm) }}
 {%- endmacro %}
 
 {#- person ids: the person row, or any of their observations changed, was quarantined or hard-deleted. -#}
 {% macro observation_pipeline_status_changed_keys(wm) -%}
-    select person_id from {{ ref('stg_personakit__persons') }} where _ingested_at > {{ wm }}
-    union {{ quarantine_changed_ids('personakit.persons', wm) }}
-    union select person_id from {{ ref('stg_personakit__observations') }} where _ingested_at > {{ wm }}
-    union {{ quarantined_raw_column('personakit.observations', 'raw_personakit', 'observations', 'observation_id', 'person_id', wm) }}
-    union {{ logged_ids('raw_personakit.persons', 'person_id') }}
-    union {{ logged_ids('raw_personakit.observations', 'person_id') }}
+    {{ owner_changed_keys('personakit.persons', 'person_id', 'personakit.observations', 'observation_id', 'person_id', wm) }}
 {%- endmacro %}
 
 {#- legacy ids: the legacy row, or any of its stories changed, was quarantined or hard-deleted; a
     story that moved touches its new legacy (upsert) and its old one (logged move). -#}
 {% macro legacy_story_summary_changed_keys(wm) -%}
-    select id from {{ ref('stg_mosaic__legacies') }} where _ingested_at > {{ wm }}
-    union {{ quarantine_changed_ids('mosaic.legacies', wm) }}
-    union select legacy_id from {{ ref('stg_mosaic__stories') }} where _ingested_at > {{ wm }}
-    union {{ quarantined_raw_column('mosaic.stories', 'raw_mosaic', 'stories', 'id', 'legacy_id', wm) }}
-    union {{ logged_ids('raw_mosaic.legacies', 'id') }}
-    union {{ logged_ids('raw_mosaic.stories', 'legacy_id') }}
+    {{ owner_changed_keys('mosaic.legacies', 'id', 'mosaic.stories', 'id', 'legacy_id', wm) }}
 {%- endmacro %}
 
 {#- learner ids: a learner's streaks depend on all their days, so the unit of replacement is the

@@ -164,27 +164,35 @@
         where {% for c in cols %}k.{{ c }} = t.{{ c }}{{ " and " if not loop.last }}{% endfor %};
 {%- endmacro %}
 
-{#- Pre-hook. key: one column or a list; changed_keys: the macro returning touched keys given W (it
-    reads the consumed log through tessera_logged). settle_unchanged (optional): a macro of W rendering
-    statements run after the keys are collected and before their rows are deleted, which may remove
-    from tessera_touched() the keys whose stored row already equals what the model would build (and
-    bring that row's bookkeeping columns up to date), so that only keys whose row changes are rebuilt.
-    Not used on a forced rebuild. -#}
-{% macro tessera_replace_keys(key, changed_keys, settle_unchanged=none) -%}
+{#- The pre-hook skeleton of every key-replacement mart. axes: one dict per key axis, each with
+    cols (the key columns), changed (the macro returning the axis's touched keys given W; it reads the
+    consumed log through tessera_logged), axis (the suffix of its tessera_touched() table, '' for a
+    single axis) and optionally forced (the keys to collect on a forced rebuild, given
+    '-infinity'; default: changed). Rows matching a touched key of any axis are deleted.
+    settle_unchanged (optional): a macro of W rendering statements run after the keys are collected and
+    before their rows are deleted, which may remove from tessera_touched() the keys whose stored row
+    already equals what the model would build (and bring that row's bookkeeping columns up to date),
+    so that only keys whose row changes are rebuilt. Not used on a forced rebuild. -#}
+{% macro tessera_replace_axes(axes, settle_unchanged=none) -%}
     {%- if is_incremental() -%}
-        {%- set cols = [key] if key is string else key -%}
         {%- set forced, wm = tessera_read_state() if execute else (false, "'-infinity'::timestamptz") -%}
         {%- if forced %}
         {%- do log(this.identifier ~ ': rebuilding every key (raw table truncated or recreated, or no log cursor yet)', info=true) %}
         -- forced rebuild: truncated or recreated raw table, or no log cursor yet
-        {{ tessera_collect_keys(cols, changed_keys, "'-infinity'::timestamptz") }}
+        {%- for a in axes %}
+        {{ tessera_collect_keys(a.cols, a.get('forced') or a.changed, "'-infinity'::timestamptz", a.axis) }}
+        {%- endfor %}
         delete from {{ this }};
         {%- else %}
-        {{ tessera_collect_keys(cols, changed_keys, wm) }}
+        {%- for a in axes %}
+        {{ tessera_collect_keys(a.cols, a.changed, wm, a.axis) }}
+        {%- endfor %}
         {%- if settle_unchanged is not none %}
         {{ settle_unchanged(wm) }}
         {%- endif %}
-        {{ tessera_delete_touched(cols) }}
+        {%- for a in axes %}
+        {{ tessera_delete_touched(a.cols, a.axis) }}
+        {%- endfor %}
         {%- endif %}
         {{ tessera_advance_cursor(true) }}
     {%- else -%}
@@ -192,26 +200,19 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Pre-hook of a mart with one key axis. key: one column or a list; changed_keys and
+    settle_unchanged as in tessera_replace_axes. -#}
+{% macro tessera_replace_keys(key, changed_keys, settle_unchanged=none) -%}
+    {{ return(tessera_replace_axes(
+        [{'cols': [key] if key is string else key, 'changed': changed_keys, 'axis': ''}], settle_unchanged)) }}
+{%- endmacro %}
+
 {#- Pre-hook of story_access: two key axes. Rows of touched stories (tessera_touched('stories'))
     and of touched users (tessera_touched('users')) are deleted; the model re-grants exactly those.
     A forced rebuild touches every story (every grant belongs to a story). -#}
 {% macro story_access_replace_keys() -%}
-    {%- if is_incremental() -%}
-        {%- set forced, wm = tessera_read_state() if execute else (false, "'-infinity'::timestamptz") -%}
-        {%- if forced %}
-        {%- do log(this.identifier ~ ': rebuilding every key (raw table truncated or recreated, or no log cursor yet)', info=true) %}
-        -- forced rebuild: truncated or recreated raw table, or no log cursor yet
-        {{ tessera_collect_keys(['story_id'], story_access_all_stories, wm, 'stories') }}
-        {{ tessera_collect_keys(['user_id'], story_access_no_users, wm, 'users') }}
-        delete from {{ this }};
-        {%- else %}
-        {{ tessera_collect_keys(['story_id'], story_access_changed_stories, wm, 'stories') }}
-        {{ tessera_collect_keys(['user_id'], story_access_changed_users, wm, 'users') }}
-        {{ tessera_delete_touched(['story_id'], 'stories') }}
-        {{ tessera_delete_touched(['user_id'], 'users') }}
-        {%- endif %}
-        {{ tessera_advance_cursor(true) }}
-    {%- else -%}
-        {{ tessera_advance_cursor(false) }}
-    {%- endif -%}
+    {{ return(tessera_replace_axes([
+        {'cols': ['story_id'], 'changed': story_access_changed_stories, 'forced': story_access_all_stories, 'axis': 'stories'},
+        {'cols': ['user_id'], 'changed': story_access_changed_users, 'forced': story_access_no_users, 'axis': 'users'},
+    ])) }}
 {%- endmacro %}
