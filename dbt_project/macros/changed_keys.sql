@@ -112,11 +112,11 @@
                 from ({{ mood_calendar_cache_changed_days(wm) }}) as d (user_id, entry_date)
                 where not exists (select 1 from changed_users cu where cu.user_id = d.user_id)
             )
-            select k.user_id, k.year, k.month, greatest(m._ingested_at, max(f._ingested_at)) as _ingested_at
+            select k.user_id, k.year, k.month, m.row_ctid, greatest(m._ingested_at, max(f._ingested_at)) as _ingested_at
             from {{ tessera_touched() }} k
             join days d on d.user_id = k.user_id and d.year = k.year and d.month = k.month
             cross join lateral (
-                select m.calendar_data, m._ingested_at from {{ this }} m
+                select m.ctid as row_ctid, m.calendar_data, m._ingested_at from {{ this }} m
                 where m.user_id = k.user_id and m.year = k.year and m.month = k.month
                 offset 0  -- one unique-index probe per month and day
             ) m
@@ -142,11 +142,14 @@
                 ) c
                 where c.c->>'date' = to_char(d.entry_date, 'YYYY-MM-DD') and (c.c->>'hasEntry')::boolean
             ) s
-            group by k.user_id, k.year, k.month, m._ingested_at
+            group by k.user_id, k.year, k.month, m.row_ctid, m._ingested_at
             having bool_and(f.moods is not distinct from s.moods);
+        -- the rows by their ctid, read above in this transaction: a TID scan of the settled months
+        -- (a join on the key hashes the whole mart)
         update {{ this }} m set _ingested_at = u._ingested_at
         from tessera_unchanged__{{ this.identifier }} u
-        where m.user_id = u.user_id and m.year = u.year and m.month = u.month
+        where m.ctid = any(array(select row_ctid from tessera_unchanged__{{ this.identifier }}))
+          and m.ctid = u.row_ctid
           and m._ingested_at is distinct from u._ingested_at;
         delete from {{ tessera_touched() }} k
         using tessera_unchanged__{{ this.identifier }} u

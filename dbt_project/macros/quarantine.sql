@@ -68,5 +68,5 @@ CREATE OR REPLACE VIEW quality.active_quarantine AS
         {%- do tessera_create_raw_indexes(wanted, fromjson(row[2] or '[]')) -%}
         {%- do tessera_ensure_deletion_log(row[1]) -%}
     {%- endif -%}
-    select 1
+    {#- nothing left for the hook to execute: its work is the queries above -#}
 {%- endmacro %}

@@ -21,9 +21,9 @@
 
   tessera_ensure_deletion_log (on-run-start) creates the log, (re)installs triggers only on the raw
   tables that lack them (one catalog probe per run, besides the log's version, which on-run-start reads
-  in its first query); tessera_prune_change_log (on-run-start and
-  on-run-end) deletes the rows every mart has consumed, so a deleted row's ids leave the log in the
-  run that removes it from the marts.
+  in its first query); tessera_prune_change_log (on-run-end) deletes
+  the rows every mart has consumed, so a deleted row's ids leave the log in the run that removes it
+  from the marts (a run that fails before its end leaves them to the next run's end).
 -#}
 
 {#- Per raw table, the columns whose change moves a row from one mart key to another. -#}
@@ -214,13 +214,12 @@ drop trigger if exists tessera_log_move on {{ rel }};
                 {%- do run_query(ddl | join('\n') ~ '\ncommit;') -%}
             {%- endif -%}
         {%- endif -%}
-        {%- do tessera_prune_change_log() -%}
     {%- endif -%}
     select 1
 {%- endmacro %}
 
 {#- Delete the log rows every incremental mart has consumed (older than the oldest cursor's xmin).
-    Runs at the start and at the end of every dbt invocation: the OLD rows of a hard delete (or an
+    Runs at the end of every dbt invocation (on-run-end): the OLD rows of a hard delete (or an
     erasure) leave the log in the same run that removes them from the marts (DESIGN privacy rule 1). -#}
 {% macro tessera_prune_change_log() -%}
     {%- if execute -%}
@@ -237,5 +236,5 @@ drop trigger if exists tessera_log_move on {{ rel }};
                              ~ "end if; end $tessera_prune$; commit;") -%}
         {%- endif -%}
     {%- endif -%}
-    select 1
+    {#- nothing left for the hook to execute: its work is the query above -#}
 {%- endmacro %}

@@ -89,7 +89,11 @@ left join lateral (
         jsonb_agg(t.name order by t.name) as tags,
         max(greatest(jet._ingested_at, t._ingested_at)) as _ingested_at
     from {{ ref('stg_mindflow__journal_entry_tags') }} as jet
-    join {{ ref('stg_mindflow__tags') }} as t on t.id = jet.tag_id
+    cross join lateral (
+        select t.name, t._ingested_at from {{ ref('stg_mindflow__tags') }} as t
+        where t.id = jet.tag_id
+        offset 0  -- the link's tag looked up per link (a join hashes the whole tag table once per entry)
+    ) as t
     where jet.journal_entry_id = e.id
 ) as et on true
 left join lateral (

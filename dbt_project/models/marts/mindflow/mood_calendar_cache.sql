@@ -36,7 +36,12 @@ with entries as (
     -- each touched month as a date range of its user, as lateral parameters: one index range scan on
     -- raw (user_id, date) per month (a plain join lets the planner hash every entry of the touched
     -- users, i.e. nearly the whole table when ~12% of the user-months are touched)
-    from (select distinct user_id, make_date(year, month, 1) as first_day from {{ tessera_touched() }}) as k
+    -- (months of users deleted meanwhile have no live entries: they are not looked up)
+    from (
+        select distinct k.user_id, make_date(k.year, k.month, 1) as first_day
+        from {{ tessera_touched() }} as k
+        join {{ ref('stg_mindflow__users') }} as u on u.id = k.user_id and not u.is_deleted
+    ) as k
     cross join lateral (
         select * from {{ ref('int_mindflow__live_entries') }} as le
         where le.user_id = k.user_id
