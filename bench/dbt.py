@@ -19,7 +19,9 @@ or --keep run) is used as it stands, since generation at the default scale takes
   run --full-refresh` of the stored models, `dbt test` of them, then --repeat times: another change and
   ingest tick, `dbt run` of the stored models (the refresh); then the tests, and --repeat - 1 more full
   runs. Full and refresh run like for like, each as one dbt invocation over the same kept manifest; the
-  ratio is the median refresh over the median full run (each run's seconds are listed);
+  ratio is the median refresh over the median full run (each run's seconds are listed); one more
+  refresh runs right after a CHECKPOINT (refresh_after_checkpoint_s: every page it modifies is written
+  to the WAL whole once, as in a checkpoint cycle's first ticks);
 - change: --change of the journal entries edited in the source (a tenth soft-deleted), a few users
   soft-deleted, attachments and tag links hard-deleted, a few study sessions and agent sessions
   hard-deleted (the hard deletes reach the marts through the raw change log);
@@ -154,6 +156,18 @@ def _timed_dbt(args: list[str], url: str) -> tuple[float, dict]:
         if "rebuilding every key" in event.get("info", {}).get("msg", ""):
             nodes.setdefault("forced_rebuild", []).append(event["info"]["msg"].split(":")[0])
     return seconds, nodes
+
+
+def _admin(server):
+    import psycopg
+
+    return psycopg.connect(server.url(), autocommit=True)
+
+
+def _wal(admin) -> tuple[int, float]:
+    """(full-page images, bytes) the server has written to the WAL so far."""
+    fpi, size = admin.execute("select wal_fpi, wal_bytes from pg_stat_wal").fetchone()
+    return int(fpi), float(size)
 
 
 def _log_rows(warehouse_url: str) -> dict:
@@ -302,6 +316,20 @@ def main(argv: list[str]) -> dict:
                 warm["refresh_run_nodes_s"] = tick_nodes
             if forced:
                 warm.setdefault("forced_rebuild", []).extend(forced)
+        # one more refresh right after a CHECKPOINT: every page it modifies then goes to the WAL whole
+        # (a full-page image), as when ticks touch pages no earlier write of the checkpoint cycle
+        # touched; the refreshes above mostly modify pages the full rebuild wrote since the server's
+        # last checkpoint, which need no image
+        change_source(source_url, args.change, args.seed + 1 + max(1, args.repeat))
+        sync_all(source_url, warehouse_url)
+        with _admin(server) as admin:
+            admin.execute("checkpoint")
+            wal_before = _wal(admin)
+        warm["refresh_after_checkpoint_s"], _, _ = _warm_run(session, refresh)
+        with _admin(server) as admin:
+            wal_after = _wal(admin)
+        warm["refresh_after_checkpoint_wal"] = {"full_page_images": wal_after[0] - wal_before[0],
+                                                "mb": round((wal_after[1] - wal_before[1]) / 1e6, 1)}
         # the marts as the refreshes left them, before the tests and any later full run
         refreshed = mart_fingerprints(warehouse_url) if args.verify else None
         warm["refresh_test_s"], _, _ = _warm_run(session, ["test", *STORED])
@@ -314,6 +342,7 @@ def main(argv: list[str]) -> dict:
         warm["tick_ingest_s"] = statistics.median(ticks)
         warm["ratio_refresh_run_to_full"] = round(warm["refresh_run_s"] / warm["full_run_s"], 3)
         warm["ratio_refresh_runs_to_median_full"] = [round(r / warm["full_run_s"], 3) for r in refreshes]
+        warm["ratio_refresh_after_checkpoint_to_full"] = round(warm["refresh_after_checkpoint_s"] / warm["full_run_s"], 3)
         warm["ratio_refresh_with_tick_to_full"] = round(
             (warm["tick_ingest_s"] + warm["refresh_run_s"]) / warm["full_run_s"], 3)
         if all(full_execs) and all(refresh_execs):
