@@ -46,16 +46,21 @@ STORED = ["--exclude", "config.materialized:view"]
 VOLATILE_COLUMNS = {"computed_at", "_ingested_at"}  # differ between a refresh and a rebuild by design
 
 
-def _fresh_databases(tag: str) -> tuple[str, str, object]:
+def _admin(server):
+    """An autocommit connection to the server's maintenance database."""
     import psycopg
 
+    return psycopg.connect(server.url(), autocommit=True)
+
+
+def _fresh_databases(tag: str) -> tuple[str, str, object]:
     from orchestration.embedded import ensure_embedded_server
     from orchestration.settings import Settings
     from sources.migrate import apply_migrations
 
     server = ensure_embedded_server(Settings.from_env())
     src, wh = f"bench_{tag}_app", f"bench_{tag}_wh"
-    with psycopg.connect(server.url(), autocommit=True) as admin:
+    with _admin(server) as admin:
         for name in (src, wh):
             for (slot,) in admin.execute("select slot_name from pg_replication_slots where database = %s", (name,)).fetchall():
                 admin.execute("select pg_drop_replication_slot(%s)", (slot,))
@@ -74,7 +79,7 @@ def _reusable(tag: str) -> tuple[str, str, object] | None:
 
     server = ensure_embedded_server(Settings.from_env())
     src, wh = f"bench_{tag}_app", f"bench_{tag}_wh"
-    with psycopg.connect(server.url(), autocommit=True) as admin:
+    with _admin(server) as admin:
         have = {r[0] for r in admin.execute("select datname from pg_database where datname = any(%s)", ([src, wh],))}
     if have != {src, wh}:
         return None
@@ -87,9 +92,7 @@ def _reusable(tag: str) -> tuple[str, str, object] | None:
 
 
 def _drop(server, names) -> None:
-    import psycopg
-
-    with psycopg.connect(server.url(), autocommit=True) as admin:
+    with _admin(server) as admin:
         for name in names:
             for (slot,) in admin.execute("select slot_name from pg_replication_slots where database = %s", (name,)).fetchall():
                 admin.execute("select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = %s and active_pid is not null", (slot,))
@@ -156,12 +159,6 @@ def _timed_dbt(args: list[str], url: str) -> tuple[float, dict]:
         if "rebuilding every key" in event.get("info", {}).get("msg", ""):
             nodes.setdefault("forced_rebuild", []).append(event["info"]["msg"].split(":")[0])
     return seconds, nodes
-
-
-def _admin(server):
-    import psycopg
-
-    return psycopg.connect(server.url(), autocommit=True)
 
 
 def _wal(admin) -> tuple[int, float]:

@@ -72,7 +72,6 @@ def _t(source: EmbeddedSource | str, suffix: str = "") -> sql.Identifier:
 
 # --- schema --------------------------------------------------------------------------------------
 
-
 def ensure_vectors_schema(conn: psycopg.Connection, sources: Sequence[EmbeddedSource] = SOURCES) -> None:
     """Create the vector extension, schema, tables, views and btree indexes when missing (idempotent)."""
     with conn.transaction():

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
-from sources.registry import TABLES, SourceTable
 from orchestration.db import table_exists
+from sources.registry import TABLES, SourceTable
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,6 @@ def owner_plan(tables: tuple[SourceTable, ...] = TABLES) -> list[tuple[SourceTab
 
 def _raw(table: SourceTable) -> sql.Composed:
     return sql.SQL("{}.{}").format(sql.Identifier(table.raw_schema), sql.Identifier(table.name))
-
 
 
 def collect_owned_ids(conn: psycopg.Connection, subjects: list[uuid.UUID]) -> dict[str, set]:

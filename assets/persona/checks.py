@@ -13,6 +13,7 @@ import psycopg
 from psycopg import sql
 
 from assets.persona import store
+from orchestration.db import table_exists
 from orchestration.resources import WarehouseDatabase
 
 UUID_V4 = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
@@ -48,7 +49,7 @@ def count_non_v4(conn: psycopg.Connection, table: str, id_columns: tuple[str, ..
 
 
 def count_multiple_mindscapes(conn: psycopg.Connection) -> int:
-    if not store.relation_exists(conn, "raw_personakit", "mindscapes"):
+    if not table_exists(conn, "raw_personakit", "mindscapes"):
         return 0
     return conn.execute(
         "SELECT count(*) FROM (SELECT m.person_id FROM raw_personakit.mindscapes m "
@@ -58,7 +59,7 @@ def count_multiple_mindscapes(conn: psycopg.Connection) -> int:
 
 def count_dimension_mismatches(conn: psycopg.Connection) -> tuple[int, int]:
     """(vectors whose dimension differs from their active model's declared one, vectors checked)."""
-    if not (store.relation_exists(conn, "vectors", "personakit_observations") and store.relation_exists(conn, "vectors", "active_models")):
+    if not (table_exists(conn, "vectors", "personakit_observations") and table_exists(conn, "vectors", "active_models")):
         return 0, 0
     return conn.execute(
         "SELECT count(*) FILTER (WHERE vector_dims(v.embedding) <> a.dimension), count(*) "
@@ -166,7 +167,7 @@ def graph_metrics_in_range(warehouse: WarehouseDatabase) -> dg.AssetCheckResult:
 def related_edges_within_legacy(warehouse: WarehouseDatabase) -> dg.AssetCheckResult:
     with warehouse.connect() as conn:
         store.ensure_schema(conn)
-        if not store.relation_exists(conn, "raw_mosaic", "stories"):
+        if not table_exists(conn, "raw_mosaic", "stories"):
             return _result(0, note="raw_mosaic.stories absent")
         return _result(count_cross_legacy_edges(conn))
 
@@ -175,7 +176,7 @@ def related_edges_within_legacy(warehouse: WarehouseDatabase) -> dg.AssetCheckRe
 def plugin_metadata_no_orphans(warehouse: WarehouseDatabase) -> dg.AssetCheckResult:
     with warehouse.connect() as conn:
         store.ensure_schema(conn)
-        if not store.relation_exists(conn, "raw_mosaic", "stories"):
+        if not table_exists(conn, "raw_mosaic", "stories"):
             return _result(0, note="raw_mosaic.stories absent")
         return _result(conn.execute(
             "SELECT count(*) FROM persona.story_plugin_metadata m WHERE NOT EXISTS "
@@ -186,7 +187,7 @@ def plugin_metadata_no_orphans(warehouse: WarehouseDatabase) -> dg.AssetCheckRes
 def persona_snapshots_live_learners_only(warehouse: WarehouseDatabase) -> dg.AssetCheckResult:
     with warehouse.connect() as conn:
         store.ensure_schema(conn)
-        if not store.relation_exists(conn, "raw_coach", "users"):
+        if not table_exists(conn, "raw_coach", "users"):
             return _result(0, note="raw_coach.users absent")
         return _result(conn.execute(
             "SELECT count(*) FROM persona.persona_snapshots s WHERE NOT EXISTS "

@@ -37,6 +37,7 @@ from assets.persona.evidence.model import Observation
 from assets.persona.evidence.text import keywords
 from assets.persona.graph import entity_name
 from assets.persona.scoring import combine_categorical, noisy_or
+from orchestration.db import table_exists
 from orchestration.resources import WarehouseDatabase
 
 AREA = "knowledge"
@@ -161,7 +162,7 @@ def ensure_warm_layer_view(conn: psycopg.Connection) -> bool:
     """Create persona.knowledge_warm_layer when the embeddings area's tables exist; False otherwise."""
     needed = [("vectors", "personakit_observations"), ("vectors", "active_models"),
               ("raw_personakit", "observations"), ("raw_personakit", "persons"), ("raw_personakit", "mindscapes")]
-    if not all(store.relation_exists(conn, s, t) for s, t in needed):
+    if not all(table_exists(conn, s, t) for s, t in needed):
         return False
     conn.execute(sql.SQL(store.sql_file("knowledge_warm_layer.sql")).format(eligible=store.eligible_observations_sql()))
     return True

@@ -22,6 +22,7 @@ from assets.persona import store
 from assets.persona.config import PersonaRunConfig
 from assets.persona.evidence.lexicons import LEXICON_VERSION, NEGATIONS, NEGATIVE_WORDS, POSITIVE_WORDS
 from assets.persona.evidence.text import keywords, tokenize
+from orchestration.db import table_exists
 from orchestration.resources import WarehouseDatabase
 from quality.quarantine import not_quarantined
 
@@ -57,7 +58,7 @@ def story_metadata(title: str, content: str) -> dict[str, dict]:
 def refresh_story_metadata(conn: psycopg.Connection, as_of: datetime, *, full: bool = False) -> dict:
     started = time.perf_counter()
     store.ensure_schema(conn)
-    if not store.relation_exists(conn, "raw_mosaic", "stories"):
+    if not table_exists(conn, "raw_mosaic", "stories"):
         return {"skipped": "raw_mosaic.stories absent"}
     story_ok = not_quarantined("mosaic.stories", sql.SQL("s.id::text"))
     rows = conn.execute(sql.SQL(

@@ -22,6 +22,7 @@ import psycopg
 from psycopg import sql
 
 from assets.persona import store
+from orchestration.db import table_exists
 from orchestration.resources import WarehouseDatabase
 from quality.quarantine import not_quarantined
 
@@ -70,7 +71,7 @@ def refresh_related_stories(conn: psycopg.Connection, as_of: datetime, *, top_k:
     started = time.perf_counter()
     store.ensure_schema(conn)
     needed = [("vectors", "mosaic_stories"), ("vectors", "active_models"), ("raw_mosaic", "stories")]
-    if not all(store.relation_exists(conn, s, t) for s, t in needed):
+    if not all(table_exists(conn, s, t) for s, t in needed):
         return {"skipped": "vectors.mosaic_stories, vectors.active_models or raw_mosaic.stories absent"}
     params = f"k={top_k};min={min_similarity}"
     rows = conn.execute(sql.SQL(store.sql_file("story_fingerprints.sql")).format(story_ok=_story_ok())).fetchall()

@@ -27,6 +27,7 @@ from psycopg.types.json import Jsonb
 
 from assets.persona import store
 from assets.persona.config import PersonaRunConfig
+from orchestration.db import table_exists
 from orchestration.resources import WarehouseDatabase
 from quality.quarantine import not_quarantined
 
@@ -93,7 +94,7 @@ def build_persona_snapshot(sessions: list[tuple[datetime, int, str | None]], don
 
 def _require_coach(conn: psycopg.Connection) -> str | None:
     missing = [t for t in ("users", "sessions", "plans", "tasks", "study_sessions")
-               if not store.relation_exists(conn, "raw_coach", t)]
+               if not table_exists(conn, "raw_coach", t)]
     return f"raw_coach tables absent: {', '.join(missing)}" if missing else None
 
 

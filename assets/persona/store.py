@@ -37,9 +37,6 @@ def ensure_schema(conn: psycopg.Connection) -> None:
     conn.execute(sql_file("ddl.sql"))
 
 
-relation_exists = table_exists  # the shared catalog helper, under the name the persona modules use
-
-
 def eligible_observations_sql() -> sql.Composed:
     return sql.SQL(sql_file("eligible_observations.sql")).format(
         obs_ok=not_quarantined("personakit.observations", sql.SQL("o.observation_id::text")),
@@ -140,7 +137,7 @@ def copy_rows(conn: psycopg.Connection, table: str, columns: Iterable[str], type
 
 def mindscapes_by_person(conn: psycopg.Connection, person_ids: list[str]) -> dict[str, str]:
     """person -> mindscape id (the most recently updated one if the source broke the one-per-person rule)."""
-    if not relation_exists(conn, "raw_personakit", "mindscapes"):
+    if not table_exists(conn, "raw_personakit", "mindscapes"):
         return {}
     rows = conn.execute(
         "SELECT DISTINCT ON (person_id) person_id::text, mindscape_id::text FROM raw_personakit.mindscapes "

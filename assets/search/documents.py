@@ -57,7 +57,6 @@ JOURNAL = DocumentKind("journal", "journal_documents.sql", "journal_entries", JO
 STORY = DocumentKind("story", "story_documents.sql", "mosaic_stories", STORY_VECTOR_SOURCES, "mosaic.stories")
 
 
-
 def _column_types(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str]:
     rows = conn.execute(
         """SELECT a.attname, format_type(a.atttypid, a.atttypmod)

@@ -100,8 +100,9 @@
     calendar element for the day is read by position when the month has no day with two entries), not a
     calendar rebuild. Months touched through their user (changed, quarantined or deleted) are rebuilt. -#}
 {% macro mood_calendar_cache_settle_unchanged(wm) -%}
-        drop table if exists tessera_unchanged__{{ this.identifier }};
-        create temp table tessera_unchanged__{{ this.identifier }} as
+    {%- set unchanged = 'tessera_unchanged__' ~ this.identifier %}
+        drop table if exists {{ unchanged }};
+        create temp table {{ unchanged }} as
             with changed_users as (
                 {{ mood_calendar_cache_changed_users(wm) }}
             ),
@@ -147,12 +148,12 @@
         -- the rows by their ctid, read above in this transaction: a TID scan of the settled months
         -- (a join on the key hashes the whole mart)
         update {{ this }} m set _ingested_at = u._ingested_at
-        from tessera_unchanged__{{ this.identifier }} u
-        where m.ctid = any(array(select row_ctid from tessera_unchanged__{{ this.identifier }}))
+        from {{ unchanged }} u
+        where m.ctid = any(array(select row_ctid from {{ unchanged }}))
           and m.ctid = u.row_ctid
           and m._ingested_at is distinct from u._ingested_at;
         delete from {{ tessera_touched() }} k
-        using tessera_unchanged__{{ this.identifier }} u
+        using {{ unchanged }} u
         where k.user_id = u.user_id and k.year = u.year and k.month = u.month;
 {%- endmacro %}
 

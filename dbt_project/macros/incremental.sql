@@ -40,10 +40,11 @@
   such assumption. Replacing a key is idempotent: re-reading a few rows is harmless.
 -#}
 
-{#- The highest _ingested_at of the model's lineage raw tables (each by its _ingested_at index). -#}
-{% macro tessera_lineage_high_water() -%}
+{#- The highest _ingested_at of the model's lineage raw tables (each by its _ingested_at index).
+    tables: tessera_lineage_sources(), when the caller holds it already. -#}
+{% macro tessera_lineage_high_water(tables=none) -%}
     (select max(m) from (
-        {%- for t in tessera_lineage_sources() %}
+        {%- for t in (tables if tables is not none else tessera_lineage_sources()) %}
         select max(_ingested_at) as m from {{ t }}{{ " union all" if not loop.last }}
         {%- endfor %}
     ) hw)
@@ -95,7 +96,7 @@
         drop table if exists {{ tessera_log() }};
         create temp table {{ tessera_log_snapshot() }} as
             select pg_current_snapshot() as snap, c.snapshot as seen, c.watermark as wm,
-                   coalesce({{ tessera_lineage_high_water() }}, '-infinity'::timestamptz) as new_wm
+                   coalesce({{ tessera_lineage_high_water(tables) }}, '-infinity'::timestamptz) as new_wm
             from (select 1) one
             left join tessera_meta.mart_log_cursors c on c.mart = '{{ this.identifier }}';
         create temp table {{ tessera_log() }} as

@@ -202,12 +202,13 @@ drop trigger if exists tessera_log_move on {{ rel }};
                 {%- set ddl = [] -%}
                 {%- for row in todo.rows -%}
                     {%- set name = row[0] ~ '.' ~ row[1] -%}
-                    {%- do ddl.append(tessera_log_triggers_ddl(row[0], row[1])) -%}
+                    {%- set triggers = tessera_log_triggers_ddl(row[0], row[1], moving_columns, logged_columns) -%}
+                    {%- do ddl.append(triggers) -%}
                     {%- if row[3] -%}
                         {%- do ddl.append("insert into tessera_meta.raw_deletions (table_name, op) values ('" ~ name ~ "', 'R');") -%}
                     {%- endif -%}
                     {%- do ddl.append("insert into tessera_meta.raw_log_tables (table_name, relid, trigger_md5) values ('"
-                                      ~ name ~ "', " ~ row[2] ~ ", '" ~ local_md5(tessera_log_triggers_ddl(row[0], row[1]))
+                                      ~ name ~ "', " ~ row[2] ~ ", '" ~ local_md5(triggers)
                                       ~ "') on conflict (table_name) do update set relid = excluded.relid, "
                                       ~ "trigger_md5 = excluded.trigger_md5, installed_at = now();") -%}
                 {%- endfor -%}
