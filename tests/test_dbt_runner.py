@@ -30,6 +30,9 @@ def test_warm_session_refresh_equals_full_rebuild(ingested):
         assert built.success and built.nodes["journals_view"].status == "success"
         assert built.nodes["mood_calendar_cache"].resource_type == "model"
         assert not built.failed()
+        # what the commands compile goes to the session's own target directory, removed on close
+        target = dbt.target_path
+        assert any(p.parts[-3:-1] == ("marts", "mindflow") for p in target.rglob("journals_view.sql"))
 
         with psycopg.connect(ingested.source_url, autocommit=True) as src:
             live = """select je.id, je.user_id, je.date, je.mood::text from mindflow.journal_entries je
@@ -68,6 +71,7 @@ def test_warm_session_refresh_equals_full_rebuild(ingested):
 
         with pytest.raises(DbtCommandError, match="tessera_no_such_macro"):
             dbt.invoke(["run-operation", "tessera_no_such_macro"])
+    assert not target.exists()
 
 
 def test_lean_incremental_path_enforces_the_contract(ingested, tmp_path):
@@ -101,3 +105,73 @@ def test_lean_incremental_path_enforces_the_contract(ingested, tmp_path):
             dbt.invoke(["run", "--select", "active_agent_sessions"])
         with psycopg.connect(ingested.warehouse_url) as wh:
             assert wh.execute("select count(*) from marts.active_agent_sessions").fetchone()[0] == before
+
+
+IDLE_KEYS = {"story_access": "(user_id, story_id)", "legacy_story_summary": "legacy_id",
+             "observation_pipeline_status": "person_id"}  # marts of products the test below leaves alone
+
+
+def _ctids(wh, query: str, *args) -> dict:
+    """{key: ctid} of the rows a query returns as (key, ctid)."""
+    return {key: ctid for key, ctid in wh.execute(query, args).fetchall()}
+
+
+def test_refresh_rewrites_only_what_changed(ingested):
+    """A refresh after one learner's study day is deleted in the source: the marts of products that did not
+    change are left as they are (idle: no row rewritten, only their log cursor moves on), and
+    coach_daily_progress (settle_rows) rewrites only that learner's rows whose values change (the day,
+    and the streak days after it), not the learner's year. user_profile_view (refresh_when_idle) still
+    recomputes a row computed on an earlier day. The refreshed marts equal a full rebuild."""
+    from assets.dbt.runner import DbtSession
+    from assets.ingest.pipeline import sync_all
+
+    with DbtSession(ingested.warehouse_url) as dbt:
+        assert dbt.invoke(["run"]).success
+        with psycopg.connect(ingested.warehouse_url, autocommit=True) as wh:
+            # a learner's active day with active days before it and after it
+            learner, day = wh.execute(
+                """select user_id, day from (
+                       select user_id, day, row_number() over w as nth, count(*) over (partition by user_id) as days
+                       from marts.coach_daily_progress window w as (partition by user_id order by day)) d
+                   where days >= 6 and nth = days / 2 order by days desc, user_id limit 1""").fetchone()
+            coach_before = _ctids(wh, "select (user_id, day)::text, ctid::text from marts.coach_daily_progress")
+            values_before = {r[0]: r[1:] for r in wh.execute(
+                "select day, streak_days, completed_tasks, study_minutes from marts.coach_daily_progress "
+                "where user_id = %s", (learner,))}
+            idle_before = {mart: _ctids(wh, f"select {key}::text, ctid::text from marts.{mart}")
+                           for mart, key in IDLE_KEYS.items()}
+            cursors_before = dict(wh.execute("select mart, snapshot::text from tessera_meta.mart_log_cursors").fetchall())
+            yesterday = wh.execute("update marts.user_profile_view set computed_at = computed_at - interval '1 day' "
+                                   "where id = (select min(id::text)::uuid from marts.user_profile_view) "
+                                   "returning id").fetchone()[0]
+        with psycopg.connect(ingested.source_url, autocommit=True) as src:
+            gone = src.execute("delete from coach.study_sessions where user_id = %s "
+                               "and (recorded_at at time zone 'UTC')::date = %s", (learner, day)).rowcount
+        assert gone >= 1
+        sync_all(ingested.source_url, ingested.warehouse_url)
+
+        refresh = dbt.run(*STORED)
+        assert refresh.success
+        with psycopg.connect(ingested.warehouse_url) as wh:
+            for mart, before in idle_before.items():  # idle: not a row rewritten, the cursor moved on
+                assert before and _ctids(wh, f"select {IDLE_KEYS[mart]}::text, ctid::text from marts.{mart}") == before, mart
+            cursors = dict(wh.execute("select mart, snapshot::text from tessera_meta.mart_log_cursors").fetchall())
+            assert cursors["story_access"] != cursors_before["story_access"]
+
+            coach_after = _ctids(wh, "select (user_id, day)::text, ctid::text from marts.coach_daily_progress")
+            values_after = {r[0]: r[1:] for r in wh.execute(
+                "select day, streak_days, completed_tasks, study_minutes from marts.coach_daily_progress "
+                "where user_id = %s", (learner,))}
+            changed_days = {d for d in values_before.keys() | values_after.keys()
+                            if values_before.get(d) != values_after.get(d)}
+            assert day in changed_days and min(changed_days) == day  # nothing before the deleted day changes
+            rewritten = {k for k in coach_before.keys() & coach_after.keys() if coach_before[k] != coach_after[k]}
+            assert rewritten == {f"({learner},{d})" for d in changed_days if d in values_after and d in values_before}
+            assert len(coach_before) - len(coach_after) == len(values_before) - len(values_after)
+
+            computed = wh.execute("select computed_at::date = current_date from marts.user_profile_view where id = %s",
+                                  (yesterday,)).fetchone()[0]
+            assert computed  # rebuilt although no MindFlow row changed
+        refreshed = _fingerprints(ingested.warehouse_url)
+        assert dbt.run(*STORED, full_refresh=True).success
+        assert _fingerprints(ingested.warehouse_url) == refreshed

@@ -29,6 +29,10 @@
   aggregate whole raw tables first. The insert itself is the lean path of this project's incremental
   materialization (macros/materialization_incremental.sql).
 
+  Idle: when no input of the mart changed since its last refresh (tessera_state_query's idle), the
+  lean materialization skips the pre-hook and the model and only moves the log cursor on, so a mart
+  whose products did not change costs its state read.
+
   Forced rebuild: when the log shows a TRUNCATE ('T', a full load or reload) or a recreated raw table
   ('R', e.g. a drift resync) among the mart's raw tables since its cursor, or the mart has no cursor
   yet (first refresh after this log was introduced), deletes may be unknown: that run deletes every
@@ -87,9 +91,13 @@
 
 {#- The mart's state read, as one multi-statement query: the log rows of its raw tables committed since
     its cursor into tessera_log(), the snapshot they are read up to and the next watermark into
-    tessera_log_snapshot(), then one row (forced, wm[, extra]): forced when the run must rebuild every
-    key (truncated or recreated raw table, or no state yet); wm the watermark of the previous run, as
-    text. extra: more select-list expressions for that row (the lean probe, see below). -#}
+    tessera_log_snapshot(), then one row (forced, wm, idle[, extra]): forced when the run must rebuild
+    every key (truncated or recreated raw table, or no state yet); wm the watermark of the previous
+    run, as text; idle when no input of the mart changed since: no raw row of its lineage written after
+    wm (the lineage's high water is still wm), no log row, no quarantine entry or release of its raw
+    tables after wm, and the model does not set refresh_when_idle (keys that change with time, e.g.
+    user_profile_view's rows computed on an earlier day). extra: more select-list expressions for that
+    row (the lean probe, see macros/materialization_incremental.sql). -#}
 {% macro tessera_state_query(extra='') -%}
     {%- set tables = tessera_lineage_sources() -%}
         drop table if exists {{ tessera_log_snapshot() }};
@@ -108,16 +116,25 @@
               and pg_visible_in_snapshot(d.xid, s.snap);
         analyze {{ tessera_log() }};
         select (seen is null or wm is null or exists (select 1 from {{ tessera_log() }} where op in ('T', 'R'))) as forced,
-               coalesce(wm, '-infinity'::timestamptz)::text as wm{{ ', ' ~ extra if extra }}
+               coalesce(wm, '-infinity'::timestamptz)::text as wm,
+               {%- if config.get('refresh_when_idle', false) %}
+               false as idle
+               {%- else %}
+               (seen is not null and new_wm <= wm
+                and not exists (select 1 from {{ tessera_log() }})
+                and not exists (select 1 from quality.quarantine q
+                                where q.source_table in ('{{ tables | map('replace', 'raw_', '', 1) | join("', '") }}')
+                                  and (q.quarantined_at > wm or q.released_at > wm))) is true as idle
+               {%- endif %}{{ ', ' ~ extra if extra }}
         from {{ tessera_log_snapshot() }}
 {%- endmacro %}
 
-{#- (forced, W) from a row of tessera_state_query(): W as a SQL literal. -#}
+{#- (forced, W, idle) from a row of tessera_state_query(): W as a SQL literal. -#}
 {% macro tessera_state_of(row) -%}
-    {{ return((row[0], "'" ~ row[1] ~ "'::timestamptz")) }}
+    {{ return((row[0], "'" ~ row[1] ~ "'::timestamptz", row[2])) }}
 {%- endmacro %}
 
-{#- Read the mart's state (tessera_state_query) and return (forced, W). The lean path of the
+{#- Read the mart's state (tessera_state_query) and return (forced, W, idle). The lean path of the
     materialization (macros/materialization_incremental.sql) reads it already, in the round trip of its
     catalog probe, which comes first in the same transaction: it leaves (forced, W) in the model's
     context (model['tessera_state']), taken here once, so a refresh costs one query less per mart. -#}
@@ -176,7 +193,9 @@
     so that only keys whose row changes are rebuilt. Not used on a forced rebuild. -#}
 {% macro tessera_replace_axes(axes, settle_unchanged=none) -%}
     {%- if is_incremental() -%}
-        {%- set forced, wm = tessera_read_state() if execute else (false, "'-infinity'::timestamptz") -%}
+        {#- idle is the lean materialization's to act on (it then skips this hook and the model): here the
+            keys are always collected, since the model body reads them -#}
+        {%- set forced, wm, idle = tessera_read_state() if execute else (false, "'-infinity'::timestamptz", false) -%}
         {%- if forced %}
         {%- do log(this.identifier ~ ': rebuilding every key (raw table truncated or recreated, or no log cursor yet)', info=true) %}
         -- forced rebuild: truncated or recreated raw table, or no log cursor yet
@@ -184,6 +203,7 @@
         {{ tessera_collect_keys(a.cols, a.get('forced') or a.changed, "'-infinity'::timestamptz", a.axis) }}
         {%- endfor %}
         delete from {{ this }};
+        {%- do model.update({'tessera_settle_axes': [], 'tessera_settle_axis_cols': []}) %}
         {%- else %}
         {%- for a in axes %}
         {{ tessera_collect_keys(a.cols, a.changed, wm, a.axis) }}
@@ -191,14 +211,77 @@
         {%- if settle_unchanged is not none %}
         {{ settle_unchanged(wm) }}
         {%- endif %}
+        {%- if model.get('tessera_settle_rows') %}
+        {#- settle_rows on the lean path: the materialization deletes only the touched keys' rows that
+            the model's fresh rows do not repeat (tessera_settle_rows_sql), once those are computed -#}
+        {%- do model.update({'tessera_settle_axes': axes | map(attribute='axis') | list,
+                             'tessera_settle_axis_cols': axes | map(attribute='cols') | list}) %}
+        {%- else %}
         {%- for a in axes %}
         {{ tessera_delete_touched(a.cols, a.axis) }}
         {%- endfor %}
+        {%- endif %}
         {%- endif %}
         {{ tessera_advance_cursor(true) }}
     {%- else -%}
         {{ tessera_advance_cursor(false) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- settle_rows (a model config, for marts whose unit of replacement holds many rows, e.g.
+    coach_daily_progress: all days of a touched learner): on the lean path, instead of deleting every
+    row of the touched keys and inserting the model's rows for them, the model's rows go to a temp
+    table first (tessera_fresh__<mart>), and only the stored rows of touched keys that no fresh row
+    repeats (same unique_key, every contract column equal) are deleted, and only the fresh rows that no
+    stored row repeats inserted. A learner with one changed day then rewrites that day (and the streak
+    days it moves), not the year. `view`: the temp view of the model's SQL; `cols`: quoted contract
+    columns. The pre-hook (tessera_replace_axes) collected the touched keys and left their axes in
+    model['tessera_settle_axes'] / ['tessera_settle_axis_cols']. Ends with the insert, whose row count
+    dbt reports. -#}
+{% macro tessera_settle_rows_sql(target, view, cols) -%}
+    {%- set key = config.get('unique_key') -%}
+    {%- if not key -%}
+        {{ exceptions.raise_compiler_error(this.identifier ~ ': settle_rows needs a unique_key (the key rows are matched on)') }}
+    {%- endif -%}
+    {%- set key = [key] if key is string else key -%}
+    {%- set fresh = 'tessera_fresh__' ~ this.identifier -%}
+    {%- set stored = 'tessera_stored__' ~ this.identifier -%}
+        drop table if exists pg_temp.{{ fresh }};
+        create temp table {{ fresh }} as select {{ cols | join(', ') }} from pg_temp.{{ view }};
+        drop table if exists pg_temp.{{ stored }};
+        -- the stored rows of the touched keys (by the mart's index on each axis, one probe per key), each
+        -- with whether a fresh row repeats it exactly
+        create temp table {{ stored }} as
+            select distinct on (t.row_ctid) t.row_ctid, {% for k in key %}t.{{ k }}, {% endfor %}
+                   (f.{{ key[0] }} is not null
+                    and ({% for c in cols %}t.{{ c }}{{ ', ' if not loop.last }}{% endfor %})
+                        is not distinct from ({% for c in cols %}f.{{ c }}{{ ', ' if not loop.last }}{% endfor %})) as same
+            from (select * from (
+                {%- for axis in model['tessera_settle_axes'] %}
+                {%- set axis_cols = model['tessera_settle_axis_cols'][loop.index0] %}
+                select t.*
+                from {{ tessera_touched(axis) }} k
+                cross join lateral (
+                    select m.ctid as row_ctid, m.* from {{ target }} m
+                    where {% for c in axis_cols %}m.{{ c }} = k.{{ c }}{{ ' and ' if not loop.last }}{% endfor %}
+                    offset 0  -- one index probe per touched key
+                ) t
+                {{ 'union all' if not loop.last }}
+                {%- endfor %}
+                {%- if not model['tessera_settle_axes'] %}
+                select null::tid as row_ctid, m.* from {{ target }} m where false
+                {%- endif %}
+            ) u offset 0) t  -- the stored rows first, then one join with the fresh rows
+            left join pg_temp.{{ fresh }} f on {% for k in key %}f.{{ k }} = t.{{ k }}{{ ' and ' if not loop.last }}{% endfor %};
+        -- stored rows no fresh row repeats go (by their ctid, read above in this transaction)
+        delete from {{ target }} m
+        where m.ctid = any(array(select row_ctid from pg_temp.{{ stored }} where not same));
+        -- fresh rows no stored row repeats come in
+        insert into {{ target }} ({{ cols | join(', ') }})
+        select {% for c in cols %}f.{{ c }}{{ ', ' if not loop.last }}{% endfor %} from pg_temp.{{ fresh }} f
+        where not exists (
+            select 1 from pg_temp.{{ stored }} s
+            where s.same and {% for k in key %}s.{{ k }} = f.{{ k }}{{ ' and ' if not loop.last }}{% endfor %})
 {%- endmacro %}
 
 {#- Pre-hook of a mart with one key axis. key: one column or a list; changed_keys and

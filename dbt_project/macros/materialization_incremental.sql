@@ -25,6 +25,9 @@
   synchronous commit flushes it first (WAL is flushed in order). A crash in between could lose the
   last refreshes, never part of one: the mart's rows and its log cursor (tessera_meta.mart_log_cursors)
   commit together, so a lost refresh is redone whole by the next run.
+  Two refinements of the lean path (macros/incremental.sql): a mart none of whose inputs changed since
+  its last refresh (idle) runs only the move of its log cursor; a mart configured settle_rows replaces
+  only the rows of its touched keys whose values change (tessera_settle_rows_sql).
   Any other case (first build, --full-refresh, a contract column
   missing from the table, edited docs...) takes dbt's own materialization, unchanged: it adds new
   columns (on_schema_change) and rewrites comments, after which the next refresh is lean again.
@@ -35,7 +38,7 @@
     project's key-replacement marts, whose pre-hook reads the mart's state first thing: tessera_read_state
     in macros/incremental.sql) that query is the state read too (tessera_state_query, with the probe as
     one more column): the probe comes first in the transaction the pre-hook then runs in, and it leaves
-    (forced, W) in model['tessera_state'] for the pre-hook, whichever materialization path follows. -#}
+    (forced, W, idle) in model['tessera_state'] for the pre-hook, whichever materialization path follows. -#}
 {% macro tessera_lean_probe(relation) -%}
     {%- set columns = model.columns.values() | list -%}
     {%- set check_relation = config.persist_relation_docs() and model.description -%}
@@ -60,7 +63,7 @@
     {%- if is_incremental() and config.get('incremental_strategy') == 'append' -%}
         {%- set row = run_query(tessera_state_query(probe ~ ' as lean')).rows[0] -%}
         {%- do model.update({'tessera_state': tessera_state_of(row)}) -%}
-        {{ return(row[2]) }}
+        {{ return(row[3]) }}
     {%- endif -%}
     {%- set rows = run_query('select ' ~ probe).rows -%}
     {{ return(rows[0][0]) }}
@@ -119,11 +122,23 @@
     {%- endfor -%}
 
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
+    {#- idle (tessera_state_query): no input of the mart changed since its last refresh, so no key is
+        touched and the model would insert nothing. Its key-replacement pre-hook and its SQL are then
+        skipped: only its log cursor moves on (a cursor left behind would hold back the pruning of the
+        change log, which runs up to the oldest cursor). -#}
+    {%- set idle = model.get('tessera_state', [false, none, false])[2] -%}
+    {%- if idle -%}
+        {%- do model.pop('tessera_state') -%}
+    {%- endif -%}
+    {#- settle_rows (macros/incremental.sql, tessera_settle_rows_sql): the pre-hook leaves the touched
+        keys' rows for the statement below to replace only where they change -#}
+    {%- set settle_rows = config.get('settle_rows', false) -%}
+    {%- do model.update({'tessera_settle_rows': settle_rows}) -%}
     {#- the pre-hooks of the transaction, rendered here (as run_hooks would) and run as the start of the
         main statement: the pre-hook's replace-keys work and the insert share one transaction (begun by
         the lean probe) and one round trip -#}
     {%- set hooks_sql = [] -%}
-    {%- for hook in pre_hooks | selectattr('transaction', 'equalto', true) -%}
+    {%- for hook in pre_hooks | selectattr('transaction', 'equalto', true) if not idle -%}
         {%- set rendered = render(hook.get('sql')) | trim -%}
         {%- if rendered | length > 0 -%}
             {%- do hooks_sql.append(rendered) -%}
@@ -136,6 +151,10 @@
     {% call statement('main') -%}
         -- the commit below need not wait for its WAL flush (see the header)
         set local synchronous_commit = off;
+        {%- if idle %}
+        -- idle: nothing changed since the last refresh
+        {{ tessera_advance_cursor(true) }}
+        {%- else %}
         {% for hook_sql in hooks_sql %}
         {{ hook_sql }}
         ;
@@ -145,10 +164,15 @@
         {{ sql }}
         ;
         {{ tessera_contract_check(view) }}
+        {%- if settle_rows %}
+        {{ tessera_settle_rows_sql(target_relation, view, quoted) }}
+        {%- else %}
         -- last, so that dbt reports the insert's row count (the temp view goes with the session)
         insert into {{ target_relation }} ({{ quoted | join(', ') }})
         select {{ quoted | join(', ') }}
         from pg_temp.{{ view }}
+        {%- endif %}
+        {%- endif %}
     {%- endcall %}
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}

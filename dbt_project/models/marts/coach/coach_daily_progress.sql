@@ -4,7 +4,9 @@
 -- Strategy: incremental, key replacement; the unit of replacement is the learner (a streak depends on
 -- every earlier day of the learner): a refresh recomputes all days of the learners touched by a
 -- changed learner, session, plan or task (see coach_daily_progress_changed_keys), one learner's year
--- being a few hundred small rows. Hard-deleted learners, sessions, tasks and plans reach it through the
+-- being a few hundred small rows; of those, only the days whose row changes are rewritten
+-- (settle_rows, macros/incremental.sql: a deleted session rewrites its day and the streak days after
+-- it, not the learner's year). Hard-deleted learners, sessions, tasks and plans reach it through the
 -- raw change log (macros/raw_deletions.sql: the OLD row names the learner or the plan).
 -- Touched-key macros (macros/changed_keys.sql) read these:
 -- depends_on: {{ ref('stg_coach__users') }}
@@ -17,6 +19,7 @@
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ tessera_replace_keys('user_id', coach_daily_progress_changed_keys) }}",
+    settle_rows=true,
     indexes=[
         {'columns': ['user_id', 'day'], 'unique': true},
         {'columns': ['day']},

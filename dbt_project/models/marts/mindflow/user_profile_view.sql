@@ -3,7 +3,8 @@
 -- password_hash never leaves staging.
 -- Strategy: incremental, key replacement on id: a refresh rewrites the users whose row, streaks,
 -- settings or consent changed, and every row computed on an earlier day (joined_days_ago moves
--- with the calendar), so the daily first refresh is a full pass over one row per user.
+-- with the calendar), so the daily first refresh is a full pass over one row per user; hence
+-- refresh_when_idle: a refresh runs even when no raw row changed (macros/incremental.sql).
 -- Touched-key macros (macros/changed_keys.sql) read these:
 -- depends_on: {{ ref('stg_mindflow__users') }}
 -- depends_on: {{ ref('stg_mindflow__user_streaks') }}
@@ -15,6 +16,7 @@
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ tessera_replace_keys('id', user_profile_view_changed_keys) }}",
+    refresh_when_idle=true,
     indexes=[
         {'columns': ['id'], 'unique': true},
         {'columns': ['email']},
