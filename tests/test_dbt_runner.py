@@ -5,6 +5,7 @@ and mood_calendar_cache's unchanged-month shortcut), and the refreshed marts equ
 from __future__ import annotations
 
 import os
+import time
 
 import psycopg
 import pytest
@@ -17,6 +18,19 @@ def _fingerprints(url: str) -> dict[str, dict]:
     from bench.dbt import mart_fingerprints
 
     return mart_fingerprints(url, volatile=VOLATILE)
+
+
+def _hot_updates(url: str, mart: str, above: int | None = None) -> int:
+    """HOT updates of a mart so far (the statistics of a closed backend land within a moment: polled
+    for up to 5 s when `above` is given)."""
+    with psycopg.connect(url, autocommit=True) as wh:
+        for _ in range(50):
+            n = wh.execute("select n_tup_hot_upd from pg_stat_user_tables where schemaname = 'marts' and relname = %s",
+                           (mart,)).fetchone()[0]
+            if above is None or n > above:
+                return n
+            time.sleep(0.1)
+    return n
 
 
 def test_warm_session_refresh_equals_full_rebuild(ingested):
@@ -46,6 +60,7 @@ def test_warm_session_refresh_equals_full_rebuild(ingested):
             src.execute("update mindflow.journal_entries set deleted_at = now() where id = %s", (gone[0],))
             src.execute("delete from mindflow.attachments where id = (select min(id::text)::uuid from mindflow.attachments)")
         sync_all(ingested.source_url, ingested.warehouse_url)
+        hot_before = _hot_updates(ingested.warehouse_url, "journals_view")
 
         refresh = dbt.run(*STORED)
         assert refresh.success and {n.status for n in refresh.nodes.values()} == {"success"}
@@ -64,6 +79,9 @@ def test_warm_session_refresh_equals_full_rebuild(ingested):
                 """select d->>'mood' from marts.mood_calendar_cache m, jsonb_array_elements(m.calendar_data) d
                    where m.user_id = %s and d->>'date' = %s""", (moody[1], moody[2].isoformat()))]
             assert new_mood in moods_that_day
+            # the edited entry was updated in place: a HOT update (fillfactor 80, no index on a changed column)
+            assert one("select reloptions from pg_class where oid = 'marts.journals_view'::regclass")[0] == ["fillfactor=80"]
+        assert _hot_updates(ingested.warehouse_url, "journals_view", above=hot_before) > hot_before
 
         rebuilt_run = dbt.run(*STORED, full_refresh=True)
         assert rebuilt_run.success

@@ -228,16 +228,21 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- settle_rows (a model config, for marts whose unit of replacement holds many rows, e.g.
-    coach_daily_progress: all days of a touched learner): on the lean path, instead of deleting every
-    row of the touched keys and inserting the model's rows for them, the model's rows go to a temp
-    table first (tessera_fresh__<mart>), and only the stored rows of touched keys that no fresh row
-    repeats (same unique_key, every contract column equal) are deleted, and only the fresh rows that no
-    stored row repeats inserted. A learner with one changed day then rewrites that day (and the streak
-    days it moves), not the year. `view`: the temp view of the model's SQL; `cols`: quoted contract
-    columns. The pre-hook (tessera_replace_axes) collected the touched keys and left their axes in
-    model['tessera_settle_axes'] / ['tessera_settle_axis_cols']. Ends with the insert, whose row count
-    dbt reports. -#}
+{#- settle_rows (a model config, for marts whose touched keys mostly keep their rows, or change them
+    in place: journals_view's edited entries, coach_daily_progress's learners, all of whose days a
+    touched learner recomputes): on the lean path, instead of deleting every row of the touched keys
+    and inserting the model's rows for them, the model's rows go to a temp table first
+    (tessera_fresh__<mart>) and are matched with the stored rows of the touched keys on unique_key:
+      - a stored row a fresh row repeats exactly (every contract column) stays as it is;
+      - a stored row a fresh row changes is updated in place: with room on its page (the mart's
+        fillfactor, macros/create_table_as.sql) and no indexed column changed, a HOT update, which
+        writes no index entry;
+      - a stored row no fresh row has is deleted, a fresh row no stored row has is inserted.
+    A learner with one changed day then rewrites that day (and the streak days it moves), not the
+    year; an edited entry's text costs no index upkeep. `view`: the temp view of the model's SQL;
+    `cols`: quoted contract columns. The pre-hook (tessera_replace_axes) collected the touched keys
+    and left their axes in model['tessera_settle_axes'] / ['tessera_settle_axis_cols']. Ends with
+    the insert, whose row count dbt reports. -#}
 {% macro tessera_settle_rows_sql(target, view, cols) -%}
     {%- set key = config.get('unique_key') -%}
     {%- if not key -%}
@@ -253,6 +258,7 @@
         -- with whether a fresh row repeats it exactly
         create temp table {{ stored }} as
             select distinct on (t.row_ctid) t.row_ctid, {% for k in key %}t.{{ k }}, {% endfor %}
+                   f.{{ key[0] }} is not null as has_fresh,
                    (f.{{ key[0] }} is not null
                     and ({% for c in cols %}t.{{ c }}{{ ', ' if not loop.last }}{% endfor %})
                         is not distinct from ({% for c in cols %}f.{{ c }}{{ ', ' if not loop.last }}{% endfor %})) as same
@@ -273,15 +279,21 @@
                 {%- endif %}
             ) u offset 0) t  -- the stored rows first, then one join with the fresh rows
             left join pg_temp.{{ fresh }} f on {% for k in key %}f.{{ k }} = t.{{ k }}{{ ' and ' if not loop.last }}{% endfor %};
-        -- stored rows no fresh row repeats go (by their ctid, read above in this transaction)
+        -- stored rows a fresh row changes: updated in place (by their ctid, read above in this transaction)
+        update {{ target }} m
+        set {% for c in cols %}{{ c }} = f.{{ c }}{{ ', ' if not loop.last }}{% endfor %}
+        from pg_temp.{{ stored }} s
+        join pg_temp.{{ fresh }} f on {% for k in key %}f.{{ k }} = s.{{ k }}{{ ' and ' if not loop.last }}{% endfor %}
+        where s.has_fresh and not s.same and m.ctid = s.row_ctid;
+        -- stored rows no fresh row has
         delete from {{ target }} m
-        where m.ctid = any(array(select row_ctid from pg_temp.{{ stored }} where not same));
-        -- fresh rows no stored row repeats come in
+        where m.ctid = any(array(select row_ctid from pg_temp.{{ stored }} where not has_fresh));
+        -- fresh rows no stored row has
         insert into {{ target }} ({{ cols | join(', ') }})
         select {% for c in cols %}f.{{ c }}{{ ', ' if not loop.last }}{% endfor %} from pg_temp.{{ fresh }} f
         where not exists (
             select 1 from pg_temp.{{ stored }} s
-            where s.same and {% for k in key %}s.{{ k }} = f.{{ k }}{{ ' and ' if not loop.last }}{% endfor %})
+            where {% for k in key %}s.{{ k }} = f.{{ k }}{{ ' and ' if not loop.last }}{% endfor %})
 {%- endmacro %}
 
 {#- Pre-hook of a mart with one key axis. key: one column or a list; changed_keys and

@@ -26,8 +26,8 @@
   last refreshes, never part of one: the mart's rows and its log cursor (tessera_meta.mart_log_cursors)
   commit together, so a lost refresh is redone whole by the next run.
   Two refinements of the lean path (macros/incremental.sql): a mart none of whose inputs changed since
-  its last refresh (idle) runs only the move of its log cursor; a mart configured settle_rows replaces
-  only the rows of its touched keys whose values change (tessera_settle_rows_sql).
+  its last refresh (idle) runs only the move of its log cursor; a mart configured settle_rows updates
+  the rows of its touched keys in place, only where their values change (tessera_settle_rows_sql).
   Any other case (first build, --full-refresh, a contract column
   missing from the table, edited docs...) takes dbt's own materialization, unchanged: it adds new
   columns (on_schema_change) and rewrites comments, after which the next refresh is lean again.

@@ -2,7 +2,10 @@
 -- Strategy: incremental, key replacement on id. It is the largest read view (one wide row per entry)
 -- and each app write touches a handful of entries, so a refresh rewrites only the entries touched
 -- by changed raw rows (entry, user, tag links, tags, attachments, quarantine) and drops entries that
--- are soft-deleted, of a deleted user, quarantined, or hard-deleted. Hard-deleted entries, tag links,
+-- are soft-deleted, of a deleted user, quarantined, or hard-deleted. A touched entry that is still
+-- live is updated in place (settle_rows), in pages kept 20% free (fillfactor): an edit of its text
+-- or word count is then a HOT update, with no index upkeep (the seed's indexes only; no index on
+-- _ingested_at, which every refreshed row changes). Hard-deleted entries, tag links,
 -- attachments, tags and users reach it through the raw change log (macros/raw_deletions.sql).
 -- Touched-key macros (macros/changed_keys.sql) read these:
 -- depends_on: {{ ref('stg_mindflow__journal_entries') }}
@@ -16,6 +19,8 @@
     incremental_strategy='append',
     on_schema_change='append_new_columns',
     pre_hook="{{ tessera_replace_keys('id', journals_view_changed_keys) }}",
+    settle_rows=true,
+    fillfactor=80,
     indexes=[
         {'columns': ['id'], 'unique': true},
         {'columns': ['user_id']},
@@ -24,7 +29,6 @@
         {'columns': ['mood']},
         {'columns': ['created_at']},
         {'columns': ['tags'], 'type': 'gin'},
-        {'columns': ['_ingested_at']},
     ]
 ) }}
 
