@@ -136,8 +136,9 @@
 
 {#- Read the mart's state (tessera_state_query) and return (forced, W, idle). The lean path of the
     materialization (macros/materialization_incremental.sql) reads it already, in the round trip of its
-    catalog probe, which comes first in the same transaction: it leaves (forced, W) in the model's
-    context (model['tessera_state']), taken here once, so a refresh costs one query less per mart. -#}
+    catalog probe, which comes first in the same transaction: it leaves (forced, W, idle) in the
+    model's context (model['tessera_state']), taken here once, so a refresh costs one query less per
+    mart. -#}
 {% macro tessera_read_state() -%}
     {%- set stashed = model.pop('tessera_state', none) -%}
     {%- if stashed is not none -%}
@@ -186,7 +187,8 @@
     cols (the key columns), changed (the macro returning the axis's touched keys given W; it reads the
     consumed log through tessera_logged), axis (the suffix of its tessera_touched() table, '' for a
     single axis) and optionally forced (the keys to collect on a forced rebuild, given
-    '-infinity'; default: changed). Rows matching a touched key of any axis are deleted.
+    '-infinity'; default: changed). Rows matching a touched key of any axis are deleted (with
+    settle_rows on the lean path, replaced in place where they change: tessera_settle_rows_sql).
     settle_unchanged (optional): a macro of W rendering statements run after the keys are collected and
     before their rows are deleted, which may remove from tessera_touched() the keys whose stored row
     already equals what the model would build (and bring that row's bookkeeping columns up to date),
@@ -203,7 +205,7 @@
         {{ tessera_collect_keys(a.cols, a.get('forced') or a.changed, "'-infinity'::timestamptz", a.axis) }}
         {%- endfor %}
         delete from {{ this }};
-        {%- do model.update({'tessera_settle_axes': [], 'tessera_settle_axis_cols': []}) %}
+        {%- do model.update({'tessera_settle_axes': []}) %}
         {%- else %}
         {%- for a in axes %}
         {{ tessera_collect_keys(a.cols, a.changed, wm, a.axis) }}
@@ -212,10 +214,9 @@
         {{ settle_unchanged(wm) }}
         {%- endif %}
         {%- if model.get('tessera_settle_rows') %}
-        {#- settle_rows on the lean path: the materialization deletes only the touched keys' rows that
-            the model's fresh rows do not repeat (tessera_settle_rows_sql), once those are computed -#}
-        {%- do model.update({'tessera_settle_axes': axes | map(attribute='axis') | list,
-                             'tessera_settle_axis_cols': axes | map(attribute='cols') | list}) %}
+        {#- settle_rows on the lean path: the materialization replaces the touched keys' rows where the
+            model's fresh rows change them (tessera_settle_rows_sql), once those are computed -#}
+        {%- do model.update({'tessera_settle_axes': axes}) %}
         {%- else %}
         {%- for a in axes %}
         {{ tessera_delete_touched(a.cols, a.axis) }}
@@ -241,8 +242,8 @@
     A learner with one changed day then rewrites that day (and the streak days it moves), not the
     year; an edited entry's text costs no index upkeep. `view`: the temp view of the model's SQL;
     `cols`: quoted contract columns. The pre-hook (tessera_replace_axes) collected the touched keys
-    and left their axes in model['tessera_settle_axes'] / ['tessera_settle_axis_cols']. Ends with
-    the insert, whose row count dbt reports. -#}
+    and left their axes in model['tessera_settle_axes'] (none after a forced rebuild's delete of
+    every row). Ends with the insert, whose row count dbt reports. -#}
 {% macro tessera_settle_rows_sql(target, view, cols) -%}
     {%- set key = config.get('unique_key') -%}
     {%- if not key -%}
@@ -263,13 +264,12 @@
                     and ({% for c in cols %}t.{{ c }}{{ ', ' if not loop.last }}{% endfor %})
                         is not distinct from ({% for c in cols %}f.{{ c }}{{ ', ' if not loop.last }}{% endfor %})) as same
             from (select * from (
-                {%- for axis in model['tessera_settle_axes'] %}
-                {%- set axis_cols = model['tessera_settle_axis_cols'][loop.index0] %}
+                {%- for a in model['tessera_settle_axes'] %}
                 select t.*
-                from {{ tessera_touched(axis) }} k
+                from {{ tessera_touched(a.axis) }} k
                 cross join lateral (
                     select m.ctid as row_ctid, m.* from {{ target }} m
-                    where {% for c in axis_cols %}m.{{ c }} = k.{{ c }}{{ ' and ' if not loop.last }}{% endfor %}
+                    where {% for c in a.cols %}m.{{ c }} = k.{{ c }}{{ ' and ' if not loop.last }}{% endfor %}
                     offset 0  -- one index probe per touched key
                 ) t
                 {{ 'union all' if not loop.last }}
