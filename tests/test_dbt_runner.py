@@ -61,6 +61,7 @@ def test_warm_session_refresh_equals_full_rebuild(ingested):
             src.execute("delete from mindflow.attachments where id = (select min(id::text)::uuid from mindflow.attachments)")
         sync_all(ingested.source_url, ingested.warehouse_url)
         hot_before = _hot_updates(ingested.warehouse_url, "journals_view")
+        mood_hot_before = _hot_updates(ingested.warehouse_url, "mood_calendar_cache")
 
         refresh = dbt.run(*STORED)
         assert refresh.success and {n.status for n in refresh.nodes.values()} == {"success"}
@@ -81,7 +82,12 @@ def test_warm_session_refresh_equals_full_rebuild(ingested):
             assert new_mood in moods_that_day
             # the edited entry was updated in place: a HOT update (fillfactor 80, no index on a changed column)
             assert one("select reloptions from pg_class where oid = 'marts.journals_view'::regclass")[0] == ["fillfactor=80"]
+            # the titled entry's month keeps its calendar: only its _ingested_at moves on, a HOT update
+            # (fillfactor 70, no index on _ingested_at)
+            assert one("select reloptions from pg_class where oid = 'marts.mood_calendar_cache'::regclass")[0] == [
+                "fillfactor=70"]
         assert _hot_updates(ingested.warehouse_url, "journals_view", above=hot_before) > hot_before
+        assert _hot_updates(ingested.warehouse_url, "mood_calendar_cache", above=mood_hot_before) > mood_hot_before
 
         rebuilt_run = dbt.run(*STORED, full_refresh=True)
         assert rebuilt_run.success
@@ -193,3 +199,65 @@ def test_refresh_rewrites_only_what_changed(ingested):
         refreshed = _fingerprints(ingested.warehouse_url)
         assert dbt.run(*STORED, full_refresh=True).success
         assert _fingerprints(ingested.warehouse_url) == refreshed
+
+
+PROBE_FIRST = """{{ config(materialized='table', schema='probe', pre_hook=[
+    "create temp table tessera_probe_leak as select 1 as x",
+    "set application_name = 'tessera_probe_leaked'"]) }}
+select pg_backend_pid() as pid
+"""
+PROBE_SECOND = """{{ config(materialized='table', schema='probe') }}
+-- depends_on: {{ ref('probe_first') }}
+select pg_backend_pid() as pid,
+       (select count(*) from pg_class where relname = 'tessera_probe_leak'
+          and relnamespace = pg_my_temp_schema())::int as leaked_temp_tables,
+       current_setting('application_name') as application_name
+"""
+
+
+def test_a_thread_keeps_one_connection_reset_between_nodes(ingested, tmp_path):
+    """DbtSession keeps one connection per dbt thread for a whole command (assets/dbt/kept_connections.py):
+    two models run one after the other on one thread share a server process, the second sees none of
+    the first's session state (its temp table, a session setting), and no connection outlives the
+    command. Without reuse_connections every node gets a new server process."""
+    import shutil
+
+    from assets.dbt.project import PROJECT_DIR
+    from assets.dbt.runner import DbtSession
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    (project / "models" / "probe").mkdir()
+    (project / "models" / "probe" / "probe_first.sql").write_text(PROBE_FIRST)
+    (project / "models" / "probe" / "probe_second.sql").write_text(PROBE_SECOND)
+    probes = ["run", "--select", "probe_first", "probe_second", "--threads", "1"]
+
+    def probed() -> tuple[int, tuple]:
+        with psycopg.connect(ingested.warehouse_url) as wh:
+            return (wh.execute("select pid from probe.probe_first").fetchone()[0],
+                    wh.execute("select pid, leaked_temp_tables, application_name from probe.probe_second").fetchone())
+
+    def still_connected(pids) -> set[int]:
+        """Those of `pids` still connected after up to 5 s (a closed backend exits asynchronously)."""
+        with psycopg.connect(ingested.warehouse_url, autocommit=True) as wh:
+            for _ in range(50):
+                alive = {r[0] for r in wh.execute("select pid from pg_stat_activity where pid = any(%s)", (list(pids),))}
+                if not alive:
+                    break
+                time.sleep(0.1)
+        return alive
+
+    with DbtSession(ingested.warehouse_url, project_dir=project) as dbt:
+        assert dbt.reuse_connections
+        run = dbt.invoke(probes)
+        assert [run.nodes[n].status for n in ("probe_first", "probe_second")] == ["success", "success"]
+    first_pid, (second_pid, leaked_temp_tables, application_name) = probed()
+    assert second_pid == first_pid  # one server process for both nodes of the thread
+    assert leaked_temp_tables == 0 and application_name != "tessera_probe_leaked"  # reset in between
+    assert not still_connected({first_pid})  # closed when the command ended
+
+    with DbtSession(ingested.warehouse_url, project_dir=project, reuse_connections=False) as dbt:
+        assert dbt.invoke(probes).success
+    first_pid, (second_pid, leaked_temp_tables, _) = probed()
+    assert second_pid != first_pid and leaked_temp_tables == 0
+    assert not still_connected({first_pid, second_pid})

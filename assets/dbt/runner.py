@@ -27,6 +27,10 @@ process (`dbt parse`, nothing written but the parse cache), keeps the Manifest, 
   on close (about 1 ms each, 2-3% of a small refresh). Pass target_path= to keep them elsewhere (e.g.
   the project's target/ to read them after). `dbt parse` keeps the project's target/, whose partial-
   parse cache the dbt CLI shares.
+- Each dbt thread keeps one connection for the whole command (reuse_connections=True; dbt-postgres
+  alone opens a new connection, i.e. a new server process with cold catalog caches, for every node),
+  reset between nodes with DISCARD ALL: assets/dbt/kept_connections.py. About a tenth of a small
+  refresh.
 - A failed command raises DbtCommandError naming the failed nodes and their messages (check=False
   returns the DbtInvocation instead).
 - The manifest is the project as parsed at construction (or the last `reparse()`): after editing the
@@ -45,10 +49,12 @@ import shutil
 import tempfile
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assets.dbt.kept_connections import kept_connections
 from assets.dbt.project import PROJECT_DIR, dbt_env, temporary_environ, warehouse_dbt_env
 
 _LOCK = threading.RLock()  # dbt's globals are per process, not per session
@@ -109,13 +115,15 @@ class DbtSession:
 
     def __init__(self, url: str | None = None, *, project_dir: Path | str = PROJECT_DIR,
                  profiles_dir: Path | str | None = None, quiet: bool = True, log_file: bool = False,
-                 populate_cache: bool = False, target_path: Path | str | None = None) -> None:
+                 populate_cache: bool = False, target_path: Path | str | None = None,
+                 reuse_connections: bool = True) -> None:
         self.project_dir = Path(project_dir).resolve()
         self.profiles_dir = Path(profiles_dir).resolve() if profiles_dir else self.project_dir
         self.env = {**(dbt_env(url) if url else warehouse_dbt_env()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
         self.quiet = quiet
         self.log_file = log_file
         self.populate_cache = populate_cache
+        self.reuse_connections = reuse_connections
         self.manifest = None
         self.parse_seconds: float | None = None
         self._own_target = target_path is None
@@ -164,7 +172,7 @@ class DbtSession:
             raise RuntimeError("DbtSession is closed")
 
         runner = dbtRunner(manifest=self.manifest, callbacks=callbacks or [])
-        with _LOCK, temporary_environ(self.env):
+        with _LOCK, temporary_environ(self.env), (kept_connections() if self.reuse_connections else nullcontext()):
             t = time.perf_counter()
             target = [] if "--target-path" in args else ["--target-path", str(self.target_path)]
             res = runner.invoke([*args, *self._common_args(), *target])
