@@ -14,7 +14,8 @@ or --keep run) is used as it stands, since generation at the default scale takes
 - cold: `dbt run --full-refresh` of the stored models in a subprocess (every incremental mart rebuilt
   from scratch); then a change (below) and one ingest tick (timed apart), and `dbt run` of the stored
   models in a subprocess. Each command pays dbt's start-up (imports, manifest load: about 3.5 s here);
-- warm: a DbtSession parses the project once (session_start_s) and runs an untimed warm-up (a refresh
+- warm: a DbtSession parses the project once (session_start_s; its dbt threads keep one connection each
+  per command, assets/dbt/kept_connections.py) and runs an untimed warm-up (a refresh
   with nothing to do: the first command in a process pays one-time costs), then in that process: `dbt
   run --full-refresh` of the stored models, `dbt test` of them, then --repeat times: another change and
   ingest tick, `dbt run` of the stored models (the refresh); then the tests, and --repeat - 1 more full
