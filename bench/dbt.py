@@ -228,6 +228,7 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--verify", action="store_true",
                         help="after the refresh, rebuild from scratch and compare every mart")
     args = parser.parse_args(argv)
+    repeat = max(1, args.repeat)
 
     from assets.dbt.project import ensure_manifest, run_dbt
     from assets.dbt.runner import DbtSession
@@ -304,7 +305,7 @@ def main(argv: list[str]) -> dict:
         full_execs.append(full_nodes.get("dbt_execution_s"))
         warm["full_run_nodes_s"] = full_nodes
         warm["full_test_s"], _, _ = _warm_run(session, ["test", *STORED])
-        for i in range(max(1, args.repeat)):
+        for i in range(repeat):
             changes = change_source(source_url, args.change, args.seed + 1 + i)
             t = time.perf_counter()
             sync_all(source_url, warehouse_url)
@@ -323,7 +324,7 @@ def main(argv: list[str]) -> dict:
         # (a full-page image), as when ticks touch pages no earlier write of the checkpoint cycle
         # touched; the refreshes above mostly modify pages the full rebuild wrote since the server's
         # last checkpoint, which need no image
-        change_source(source_url, args.change, args.seed + 1 + max(1, args.repeat))
+        change_source(source_url, args.change, args.seed + 1 + repeat)
         sync_all(source_url, warehouse_url)
         with _admin(server) as admin:
             admin.execute("checkpoint")
@@ -336,7 +337,7 @@ def main(argv: list[str]) -> dict:
         # the marts as the refreshes left them, before the tests and any later full run
         refreshed = mart_fingerprints(warehouse_url) if args.verify else None
         warm["refresh_test_s"], _, _ = _warm_run(session, ["test", *STORED])
-        for _ in range(max(1, args.repeat) - 1):
+        for _ in range(repeat - 1):
             seconds, nodes, _ = _warm_run(session, ["run", "--full-refresh", *STORED])
             fulls.append(seconds)
             full_execs.append(nodes.get("dbt_execution_s"))

@@ -26,9 +26,9 @@ a command, so no other dbt command runs in the process meanwhile.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Iterator
 
 
 @lru_cache(maxsize=1)
