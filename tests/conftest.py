@@ -132,3 +132,29 @@ def ingested(seeded) -> TestDatabases:
 
     sync_all(seeded.source_url, seeded.warehouse_url)
     return seeded
+
+
+@pytest.fixture
+def timescale_database():
+    """A fresh database with the timescaledb extension on the TESSERA_TIMESCALE_TEST_URL server, dropped
+    afterwards (the server is shared: every test gets its own database). Skips when the URL is unset.
+
+    Created from template0: CREATE DATABASE from template1 fails while any other session is connected
+    to template1, which happens on a shared server."""
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    admin_url = os.environ.get("TESSERA_TIMESCALE_TEST_URL")
+    if not admin_url:
+        pytest.skip("TESSERA_TIMESCALE_TEST_URL is not set: no TimescaleDB server")
+    name = f"tsw_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    url = make_conninfo(admin_url, dbname=name)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+        yield url
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

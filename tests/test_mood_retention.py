@@ -3,7 +3,6 @@ the TimescaleDB path runs for real only against a server that has the extension.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, timezone
 
 import psycopg
@@ -85,28 +84,11 @@ def test_retention_drops_partitions_keeps_rollups(databases):
     assert len(final) < len(after) - 1
 
 
-def _timescale_url() -> str | None:
-    url = os.environ.get("TESSERA_WAREHOUSE_URL") or os.environ.get("TESSERA_TIMESCALE_TEST_URL")
-    if not url:
-        return None
-    try:
-        with psycopg.connect(url) as conn:
-            from assets.mood.schema import detect
-            return url if detect(conn).timescale else None
-    except Exception:
-        return None
-
-
 @pytest.mark.timescale
-def test_timescale_path_against_a_real_server():
-    """Runs the Timescale DDL and one refresh on a real TimescaleDB warehouse.
-
-    Gated on TESSERA_WAREHOUSE_URL (or TESSERA_TIMESCALE_TEST_URL) naming a server with the extension;
-    it creates the analytics schema there."""
-    url = _timescale_url()
-    if not url:
-        pytest.skip("no TimescaleDB server: TESSERA_WAREHOUSE_URL (or TESSERA_TIMESCALE_TEST_URL) must name a database with the "
-                    "timescaledb extension (community licence) to run the hypertable/cagg path")
+def test_timescale_path_against_a_real_server(timescale_database):
+    """Runs the Timescale DDL and one refresh on a real TimescaleDB warehouse (its own database on the
+    TESSERA_TIMESCALE_TEST_URL server)."""
+    url = timescale_database
     from assets.mood import rollups, schema
 
     with psycopg.connect(url) as conn:

@@ -6,12 +6,8 @@ preloaded (the full stack's warehouse, or a local build); a fresh database is cr
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import psycopg
 import pytest
-from psycopg.conninfo import make_conninfo
 
 ROLLUP_QUERIES = {
     "mood_events": "SELECT time, user_id, journal_entry_id, mood, mood_score, tags, word_count FROM analytics.mood_events",
@@ -23,19 +19,8 @@ ROLLUP_QUERIES = {
 
 
 @pytest.fixture
-def timescale_warehouse():
-    admin_url = os.environ.get("TESSERA_TIMESCALE_TEST_URL")
-    if not admin_url:
-        pytest.skip("TESSERA_TIMESCALE_TEST_URL is not set: no TimescaleDB server to compare against")
-    name = f"tsw_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = make_conninfo(admin_url, dbname=name)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-    yield url
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def timescale_warehouse(timescale_database):
+    return timescale_database
 
 
 def _build_analytics(url: str) -> str:

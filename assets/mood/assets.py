@@ -69,6 +69,8 @@ def analytics_events(context: dg.AssetExecutionContext, config: EventsConfig, wa
         dg.AssetSpec(WEEKLY_ACTIVITY, deps=[ACTIVITY_EVENTS], group_name=GROUP,
                      description="time_bucket('7 days') rollup of user_activity_events (Monday weeks)."),
     ],
+    # a refresh conflict is retried in place (rollups.refresh_with_retry); this covers the rest
+    retry_policy=dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL),
 )
 def analytics_rollups(context: dg.AssetExecutionContext, config: RollupsConfig, warehouse: WarehouseDatabase):
     from assets.mood import plots, rollups, schema
