@@ -84,8 +84,10 @@ def _read_view_keys() -> list[dg.AssetKey]:
     deps=_read_view_keys(),
     automation_condition=dg.AutomationCondition.on_cron("*/15 * * * *"),
     retry_policy=dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL),
-    description="Read-only roles tessera_analyst and tessera_dashboard on marts and analytics only, "
-    "with row level security (app.current_user_id) on per-user tables.",
+    description="Read-only roles tessera_analyst and tessera_dashboard on marts and analytics only: "
+    "dashboards see their user's rows (app.current_user_id) through row level security or the "
+    "security-barrier views in schema dashboard; analysts see no private entry text or email "
+    "(masked views in schema analyst).",
 )
 def bi_access_grants(warehouse: WarehouseDatabase) -> dg.MaterializeResult:
     with warehouse.connect() as conn:
@@ -95,7 +97,8 @@ def bi_access_grants(warehouse: WarehouseDatabase) -> dg.MaterializeResult:
         "roles": ", ".join(applied["roles"]),
         "row_level_security": dg.MetadataValue.json(applied["row_level_security"]),
         "dashboard_shared": dg.MetadataValue.json(applied["dashboard_shared"]),
-        "dashboard_withheld": dg.MetadataValue.json(applied["dashboard_withheld"]),
+        "dashboard_views": dg.MetadataValue.json(applied["dashboard_views"]),
+        "analyst_masked": dg.MetadataValue.json(applied["analyst_masked"]),
     })
 
 

@@ -13,9 +13,13 @@ persons with deleted_at set) or on demand (`tessera erase --user ID`). One run:
 4. calls the hooks of stores outside the warehouse (ERASURE_HOOKS: the Elasticsearch indices when
    TESSERA_ELASTICSEARCH_URL is set), inside the same transaction, so a failing hook rolls it back;
 5. records the erasure with per-table counts in tessera_meta.erasures.
-The erasure check scans every table of every derived schema (uuid, uuid[], text and jsonb columns)
-for the subject's id and reports where it is still found. The catalog drives steps 3 and the check,
-so a table added by any area is covered without changing this module.
+Continuous aggregates (TimescaleDB) lose the subject's rows by deletion from their materialization
+hypertables in step 3, and materialized views still holding an id are refreshed after the deletions.
+The erasure check scans every table, partitioned table, materialized view and continuous aggregate
+materialization of every schema (uuid, uuid[], text and jsonb columns) for the subject's id, reports
+where it is still found, and reports every relation of a kind it cannot read (foreign tables), so it
+never claims a proof it does not have. The catalog drives step 3 and the check, so a table added by
+any area is covered without changing this module.
 """
 
 from __future__ import annotations
@@ -147,44 +151,89 @@ def _erase_raw(conn: psycopg.Connection, subjects: list[uuid.UUID], owned: dict[
             _count(result, f"{schema}.{table}", conn.execute(mention_delete(schema, table, column), (wanted,)).rowcount)
 
 
-def _columns_of_type(conn: psycopg.Connection, schemas, types: tuple[str, ...]) -> list[tuple[str, str, str]]:
-    """(schema, table, column) of tables (not views) in schemas whose column type is one of types."""
+def continuous_aggregates(conn: psycopg.Connection, schemas) -> dict[int, str]:
+    """{oid of the materialization hypertable: "schema.view"} of the TimescaleDB continuous aggregates
+    whose view lives in one of the schemas ({} without TimescaleDB). The aggregate's rows are stored
+    there (relkind r in _timescaledb_internal), not in the view."""
+    if not conn.execute("SELECT to_regclass('timescaledb_information.continuous_aggregates') IS NOT NULL").fetchone()[0]:
+        return {}
+    return dict(conn.execute(
+        """SELECT format('%%I.%%I', materialization_hypertable_schema, materialization_hypertable_name)::regclass::oid,
+                  view_schema || '.' || view_name
+             FROM timescaledb_information.continuous_aggregates WHERE view_schema = ANY(%s)""",
+        (list(schemas),)).fetchall())
+
+
+def _columns_of_type(conn: psycopg.Connection, schemas, types: tuple[str, ...], kinds: tuple[str, ...] = ("r", "p"),
+                     extra: dict[int, str] | None = None) -> list[tuple[str, str, str]]:
+    """(schema, table, column) of relations of `kinds` (tables by default) in schemas whose column type
+    is one of types, plus the relations whose oid is in `extra` (materialization hypertables)."""
     return conn.execute(
         """SELECT n.nspname, c.relname, a.attname
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
              JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+            WHERE ((n.nspname = ANY(%s) AND c.relkind = ANY(%s) AND NOT c.relispartition) OR c.oid = ANY(%s))
               AND a.attnum > 0 AND NOT a.attisdropped AND format_type(a.atttypid, NULL) = ANY(%s)
             ORDER BY 1, 2, 3""",
-        (list(schemas), list(types)),
+        (list(schemas), list(kinds), list(extra or ()), list(types)),
     ).fetchall()
+
+
+def _label(schema: str, table: str, extra: dict[int, str], oids: dict[tuple[str, str], int]) -> str:
+    oid = oids.get((schema, table))
+    return f"{extra[oid]} (materialization {schema}.{table})" if oid in extra else f"{schema}.{table}"
 
 
 def _erase_derived(conn: psycopg.Connection, ids: list[uuid.UUID], result: ErasureResult,
                    schemas: tuple[str, ...] = DERIVED_SCHEMAS, skip: frozenset = frozenset()) -> None:
-    for schema, table, column in _columns_of_type(conn, schemas, ("uuid",)):
-        if (schema, table) in skip:
-            continue
+    """Tables, partitioned tables and the materializations of continuous aggregates in `schemas`
+    (deleting there is how an aggregate loses a user whose raw rows are gone; a later refresh of those
+    buckets recomputes them from raw rows that no longer hold the user)."""
+    caggs = continuous_aggregates(conn, schemas)
+    oids = {tuple(r[1:]): r[0] for r in conn.execute(
+        "SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.oid = ANY(%s)", (list(caggs),)).fetchall()}
+
+    def columns(types):
+        return [(s, t, c) for s, t, c in _columns_of_type(conn, schemas, types, extra=caggs) if (s, t) not in skip]
+
+    for schema, table, column in columns(("uuid",)):
         deleted = conn.execute(
             sql.SQL("DELETE FROM {}.{} WHERE {} = ANY(%s::uuid[])").format(
                 sql.Identifier(schema), sql.Identifier(table), sql.Identifier(column)), (ids,)
         ).rowcount
-        _count(result, f"{schema}.{table}", deleted)
-    for schema, table, column in _columns_of_type(conn, schemas, ("uuid[]",)):
-        if (schema, table) in skip:
-            continue
+        _count(result, _label(schema, table, caggs, oids), deleted)
+    for schema, table, column in columns(("uuid[]",)):
         changed = conn.execute(
             sql.SQL("UPDATE {}.{} SET {c} = ARRAY(SELECT m FROM unnest({c}) m WHERE m <> ALL(%s::uuid[])) "
                     "WHERE {c} && %s::uuid[]").format(sql.Identifier(schema), sql.Identifier(table), c=sql.Identifier(column)),
             (ids, ids),
         ).rowcount
-        _count(result, f"{schema}.{table}.{column}", changed)
+        _count(result, f"{_label(schema, table, caggs, oids)}.{column}", changed)
     wanted = [str(i).lower() for i in ids]
-    for schema, table, column in _columns_of_type(conn, schemas, TEXT_TYPES):
-        if (schema, table) in skip:
-            continue
+    for schema, table, column in columns(TEXT_TYPES):
         deleted = conn.execute(mention_delete(schema, table, column), (wanted,)).rowcount
-        _count(result, f"{schema}.{table}", deleted)
+        _count(result, _label(schema, table, caggs, oids), deleted)
+
+
+def _refresh_materialized_views(conn: psycopg.Connection, ids: list[uuid.UUID], result: ErasureResult,
+                                schemas: tuple[str, ...] = DERIVED_SCHEMAS) -> None:
+    """Materialized views cannot be deleted from: the ones still holding an id are refreshed, after the
+    rows they are computed from are gone (plain REFRESH, which runs inside the erasure's transaction)."""
+    wanted = [str(i).lower() for i in ids]
+    views = {(s, t) for s, t, _ in _columns_of_type(conn, schemas, ("uuid", "uuid[]", *TEXT_TYPES), kinds=("m",))}
+    for schema, view in sorted(views):
+        target = sql.Identifier(schema, view)
+        if _mentions(conn, target, wanted):
+            conn.execute(sql.SQL("REFRESH MATERIALIZED VIEW {}").format(target))
+            _count(result, f"{schema}.{view} (materialized view refreshed)", 1)
+
+
+def _mentions(conn: psycopg.Connection, target: sql.Composable, wanted: list[str]) -> bool:
+    """Whether any row of the relation, as text, holds one of the (lower-case) ids."""
+    return conn.execute(sql.SQL(
+        "SELECT EXISTS (SELECT 1 FROM {} t WHERE EXISTS (SELECT 1 FROM unnest(%s::text[]) w "
+        "WHERE strpos(lower(t::text), w) > 0))").format(target), (wanted,)).fetchone()[0]
 
 
 def mention_delete(schema: str, table: str, column: str) -> sql.Composed:
@@ -210,6 +259,7 @@ def erase_subjects(conn: psycopg.Connection, subjects: list[uuid.UUID], *, trigg
     # bookkeeping that may copy raw rows (e.g. the read views' deletion log, filled by the raw deletes
     # just made); the erasure record itself stays
     _erase_derived(conn, ids, result, schemas=("tessera_meta",), skip=META_KEPT)
+    _refresh_materialized_views(conn, ids, result)
     for hook in ERASURE_HOOKS:
         for where, n in (hook(subjects, ids) or {}).items():
             _count(result, where, n)
@@ -324,23 +374,55 @@ def pending_subjects(conn: psycopg.Connection) -> list[uuid.UUID]:
     return sorted(pending, key=str)
 
 
+# Relation kinds of pg_class: the check reads r, p (through the parent) and m directly, and a continuous
+# aggregate through its materialization hypertable. Views (v) store nothing (their base relations are
+# read). Anything else that can hold rows (foreign tables) it cannot read, and says so.
+INSPECTED_KINDS = ("r", "p", "m")
+UNINSPECTABLE_KINDS = {"f": "foreign table"}
+SYSTEM_SCHEMA_PREFIXES = ("pg_", "_timescaledb", "timescaledb_")
+
+
+def check_schemas(conn: psycopg.Connection) -> list[str]:
+    """Every schema of the warehouse a user's rows could be stored in: all but the system catalogs and
+    TimescaleDB's internal schemas (whose stores are reached through their hypertables and aggregates)."""
+    return [r[0] for r in conn.execute(
+        "SELECT nspname FROM pg_namespace WHERE nspname <> 'information_schema' ORDER BY 1").fetchall()
+        if not r[0].startswith(SYSTEM_SCHEMA_PREFIXES)]
+
+
+def uninspectable(conn: psycopg.Connection, schemas) -> list[str]:
+    """Relations in schemas of a kind the check cannot read (each is a reason not to claim 'verified')."""
+    return [f"cannot inspect {s}.{t} ({UNINSPECTABLE_KINDS[k]})" for s, t, k in conn.execute(
+        """SELECT n.nspname, c.relname, c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = ANY(%s) AND c.relkind = ANY(%s) ORDER BY 1, 2""",
+        (list(schemas), list(UNINSPECTABLE_KINDS))).fetchall()]
+
+
 def find_subject(conn: psycopg.Connection, subject: uuid.UUID, *, include_raw: bool = True) -> list[str]:
-    """Every place ("schema.table.column") a derived store still holds the subject's id, as a uuid or
-    inside text/jsonb, plus Elasticsearch indices still holding its documents. Audit tables are exempt
-    (kept by rule 1)."""
-    schemas = list(DERIVED_SCHEMAS) + ["tessera_meta"] + ([t.raw_schema for t in TABLES] if include_raw else [])
+    """Every place ("schema.table.column") the warehouse still holds the subject's id, as a uuid or
+    inside text/jsonb: tables, partitioned tables, materialized views and continuous aggregates (their
+    materialization hypertables), in every schema; plus Elasticsearch indices still holding its documents,
+    plus one "cannot inspect ..." entry per relation the check cannot read, so an empty answer is a proof.
+    Audit tables are exempt (kept by rule 1); `include_raw=False` skips the raw copies."""
+    raw_schemas = {t.raw_schema for t in TABLES}
+    schemas = [s for s in check_schemas(conn) if include_raw or s not in raw_schemas]
     audit = {(t.raw_schema, t.name) for t in TABLES if t.audit} | META_KEPT
+    caggs = continuous_aggregates(conn, schemas)
+    oids = {tuple(r[1:]): r[0] for r in conn.execute(
+        "SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.oid = ANY(%s)", (list(caggs),)).fetchall()}
     found = []
     text_id = str(subject)
     for schema, table, column in _columns_of_type(
-        conn, sorted(set(schemas)), ("uuid", "uuid[]", "text", "character varying", "jsonb", "json")
+        conn, schemas, ("uuid", "uuid[]", "text", "character varying", "jsonb", "json"),
+        kinds=INSPECTED_KINDS, extra=caggs,
     ):
         if (schema, table) in audit:
             continue
         hit = conn.execute(
-            sql.SQL("SELECT EXISTS (SELECT 1 FROM {}.{} WHERE strpos({}::text, %s) > 0)").format(
-                sql.Identifier(schema), sql.Identifier(table), sql.Identifier(column)), (text_id,)
+            sql.SQL("SELECT EXISTS (SELECT 1 FROM {}.{} WHERE strpos(lower({}::text), %s) > 0)").format(
+                sql.Identifier(schema), sql.Identifier(table), sql.Identifier(column)), (text_id.lower(),)
         ).fetchone()[0]
         if hit:
-            found.append(f"{schema}.{table}.{column}")
-    return found + find_in_elasticsearch(subject)
+            found.append(f"{_label(schema, table, caggs, oids)}.{column}")
+    return found + uninspectable(conn, schemas) + find_in_elasticsearch(subject)
