@@ -134,6 +134,19 @@ def ingested(seeded) -> TestDatabases:
     return seeded
 
 
+def _as_url(conninfo: str) -> str:
+    """A postgresql:// URL for a key=value conninfo (the dbt profile reads URLs)."""
+    from urllib.parse import quote, urlencode
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    params = conninfo_to_dict(conninfo)
+    user, dbname = params.pop("user", ""), params.pop("dbname", "")
+    password = params.pop("password", None)
+    auth = quote(user) + (f":{quote(password)}" if password else "")
+    return f"postgresql://{auth}@/{quote(dbname)}" + (f"?{urlencode(params)}" if params else "")
+
+
 @pytest.fixture
 def timescale_database():
     """A fresh database with the timescaledb extension on the TESSERA_TIMESCALE_TEST_URL server, dropped
@@ -150,7 +163,7 @@ def timescale_database():
     name = f"tsw_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-    url = make_conninfo(admin_url, dbname=name)
+    url = _as_url(make_conninfo(admin_url, dbname=name))
     try:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
