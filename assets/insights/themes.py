@@ -5,12 +5,14 @@ For one user and one period:
   entries in the window before the period (`build.BASELINE_DAYS`, at least the period's length).
 - candidates = the key phrases YAKE picks in each period document (assets.mood.keywords: words and
   two-word phrases, YAKE's stop words out).
-- score(term) = df_period(term) * idf(term), idf = ln((1 + N_all) / (1 + df_all(term))) + 1 over period
-  plus baseline documents (a document "has" a term when the term occurs in it, picked by YAKE or not):
-  words the user always uses (their usual vocabulary) sink, words frequent now but rare in the user's
-  own past rise. A term must be a YAKE candidate in at least `min_df` period entries (2 when the period
-  has 3+ entries, else 1); a two-word phrase beats its own words on ties and hides a word it contains
-  only when it holds as many entries.
+- contrast with the user's baseline (a document "has" a term when the term occurs in it, picked by YAKE
+  or not): lift(term) = ((df_period + 0.5) / (N_period + 1)) / ((df_baseline + 0.5) / (N_baseline + 1)),
+  the term's share of entries now against its share in the user's own past, and
+  score(term) = df_period * ln(1 + lift). Words the user always uses (their usual vocabulary) sink,
+  words frequent now but rare in the user's past rise; with no baseline the lift only rewards
+  frequency. A term must be a YAKE candidate in at least `min_df` period entries (2 when the period has
+  3+ entries, else 1) and be more frequent now than usual (lift > 1) when there is a baseline; a
+  two-word phrase beats its own words on ties and hides a word it contains when it holds as many entries.
 - the top `k` terms (ties: alphabetical) become themes: {name, frequency (period entries containing it),
   sentiment (mean mood_score of those entries, 2 decimals; null when none has a score), relatedWords
   (up to 3 terms co-occurring with it in the most period entries; ties alphabetical)}.
@@ -39,13 +41,15 @@ def extract_themes(period_docs: list[str], baseline_docs: list[str], scores: lis
     def holders(term: str, token_lists: list[list[str]]) -> list[int]:
         return [i for i, toks in enumerate(token_lists) if keywords.contains(term, set(toks), toks)]
 
-    n_all = len(period_docs) + len(baseline_docs)
+    n_period, n_base = len(period_docs), len(baseline_docs)
     held = {t: holders(t, period_tokens) for t in pool}
     scored = []
     for term in pool:
         df_period = len(held[term])
-        df_all = df_period + len(holders(term, base_tokens))
-        scored.append((df_period * (math.log((1 + n_all) / (1 + df_all)) + 1), len(term.split()), term))
+        lift = ((df_period + 0.5) / (n_period + 1)) / ((len(holders(term, base_tokens)) + 0.5) / (n_base + 1))
+        if n_base and lift <= 1:
+            continue
+        scored.append((df_period * math.log(1 + lift), len(term.split()), term))
     ranked = sorted(scored, key=lambda x: (-x[0], -x[1], x[2]))
     chosen: list[str] = []
     for _, _, term in ranked:

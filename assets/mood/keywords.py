@@ -42,12 +42,17 @@ def key_phrases(text: str | None, top: int = 10, n: int = MAX_NGRAM) -> list[tup
         return []
     out, seen = [], set()
     for phrase, score in _extractor(top, n).extract_keywords(text):
-        norm = " ".join(words(phrase))
+        norm = " ".join(_squeeze(words(phrase)))
         if not norm or norm in seen or len(norm) < 3:
             continue
         seen.add(norm)
         out.append((norm, float(score)))
     return out
+
+
+def _squeeze(tokens: list[str]) -> list[str]:
+    """Drop a word repeating the one before it ("canary canary" is the word "canary")."""
+    return [t for i, t in enumerate(tokens) if i == 0 or t != tokens[i - 1]]
 
 
 def occurrences(phrase: str, tokens: list[str]) -> int:
