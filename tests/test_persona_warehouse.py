@@ -181,7 +181,7 @@ def test_knowledge_entries_ttl_and_versions(databases):
             "SELECT key, value, ttl, expires_at, version, derived_from, mindscape_id FROM persona.knowledge_entries").fetchall()}
         assert entries["personality_type"][0] == "INFP" and entries["personality_type"][2] is None
         assert entries["personality_type"][4] == [m] and entries["personality_type"][5] == mindscape
-            assert "garden" in entries["recent_topics"][0][0].split() and entries["recent_topics"][4] == [c]
+        assert "garden" in entries["recent_topics"][0][0].split() and entries["recent_topics"][4] == [c]
         assert entries["recent_topics"][2] == AS_OF - timedelta(days=3) + timedelta(days=7)
         assert entries["last_observed_at"][1] == 30 * 86400
         wh.commit()
