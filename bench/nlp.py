@@ -171,6 +171,12 @@ def score_texts(texts: list[str], polarity: list[bool | None], moods: list[str |
         "coverage": round(sum(1 for p in predicted if p is not None) / len(predicted), 4),
         "texts_per_second": round(rate, 1),
     }
+    plain = [r.mood for r in scoring.read_texts(texts, valence_gate=False)]
+    out["infer_mood_without_valence_gate"] = {
+        "mood_macro_f1": round(macro_f1([moods[i] for i in mood_idx], [plain[i] for i in mood_idx], scoring.MOODS), 4),
+        "accuracy_sad_anxious_angry_happy": round(
+            sum(1 for i in four_idx if plain[i] == moods[i]) / max(1, len(four_idx)), 4),
+    }
     return out
 
 

@@ -38,6 +38,9 @@ def test_valence_blend_and_mood_pick_are_bounded():
     sims[scoring.MOODS.index("anxious")] = 0.5
     mood, conf = scoring.pick_mood(sims)
     assert mood == "anxious" and 0.3 <= conf <= 1.0
+    # a clearly positive text keeps to the positive moods, whatever the prototypes say
+    assert scoring.pick_mood(sims, valence=0.9)[0] in {"ecstatic", "happy"}
+    assert scoring.pick_mood(sims, valence=-0.9)[0] == "anxious"
     assert scoring.conflicts("happy", -0.8) and scoring.conflicts("sad", 0.8)
     assert not scoring.conflicts("happy", 0.2) and not scoring.conflicts("neutral", -0.9)
 
