@@ -53,12 +53,13 @@ def expected_mood_events(url) -> pd.DataFrame:
     df["mood_score"] = [r.score for r in df.row]
     df["mood_source"] = [r.source for r in df.row]
     df["text_conflict"] = [r.conflict for r in df.row]
+    df["text_valence"] = [r.valence for r in df.row]
     tags = links.groupby("id")["name"].apply(lambda x: sorted(set(x)))
     df["tags"] = [tags.get(i, []) for i in df.id]
     df["time"] = pd.to_datetime(df.date).dt.tz_localize("UTC")
     return df.rename(columns={"id": "journal_entry_id"})[
         ["time", "user_id", "journal_entry_id", "mood", "mood_score", "tags", "word_count", "mood_source",
-         "text_conflict"]]
+         "text_conflict", "text_valence"]]
 
 
 def expected_daily(me: pd.DataFrame) -> pd.DataFrame:
@@ -114,7 +115,9 @@ def assert_matches_model(url):
     me = expected_mood_events(url)
     got = read(url, "SELECT * FROM analytics.mood_events")
     key = lambda df: sorted((str(r.journal_entry_id), r.time, str(r.user_id), r.mood, r.mood_score, list(r.tags),
-                             r.word_count, r.mood_source, bool(r.text_conflict)) for r in df.itertuples())
+                             r.word_count, r.mood_source, bool(r.text_conflict),
+                             None if r.text_valence is None or r.text_valence != r.text_valence else r.text_valence)
+                     for r in df.itertuples())
     assert key(got) == key(me)
 
     daily = read(url, "SELECT * FROM analytics.mood_daily_summary")

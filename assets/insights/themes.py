@@ -14,7 +14,8 @@ For one user and one period:
   3+ entries, else 1) and be more frequent now than usual (lift > 1) when there is a baseline; a
   two-word phrase beats its own words on ties and hides a word it contains when it holds as many entries.
 - the top `k` terms (ties: alphabetical) become themes: {name, frequency (period entries containing it),
-  sentiment (mean mood_score of those entries, 2 decimals; null when none has a score), relatedWords
+  sentiment (mean text valence of those entries, `mood_events.text_valence`, the same
+  valence as the mood score and the story sentiment; 2 decimals; null when none has one), relatedWords
   (up to 3 terms co-occurring with it in the most period entries; ties alphabetical)}.
 """
 

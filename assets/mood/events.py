@@ -11,7 +11,8 @@ Choices (documented for analysts):
   `mood_source` is 'label' for the user's own mood; an AI-eligible entry saved WITHOUT a mood gets a row
   with the mood its text names (scoring.infer_mood) and `mood_source = 'inferred'` (none when the text
   does not say). `text_conflict` flags a labelled AI-eligible entry whose text valence clearly opposes
-  its label (scoring.conflicts). Ineligible entries: label only, text never read, never inferred.
+  its label (scoring.conflicts); `text_valence` is the text's valence (NULL for ineligible entries), the
+  number insight themes average. Ineligible entries: label only, text never read, never inferred.
 - user_activity_events come from raw_mindflow.audit_logs (LOGIN, LOGOUT, ENTRY_CREATE/UPDATE/DELETE,
   INSIGHT_VIEW, SETTINGS_UPDATE, PROFILE_UPDATE; DATA_EXPORT, ACCOUNT_DELETE and GDPR_CONSENT_UPDATE have
   no seed event type and are skipped) and from entry timestamps (created_at -> entry_created, a later
@@ -141,7 +142,7 @@ def _mood_rows(rows: list[dict]) -> list[tuple]:
         m = scoring.mood_row(row["mood"], row["ai_eligible"], reading if text is not None else None)
         if m is not None:
             out.append((entry_time(row["date"]), row["user_id"], row["id"], m.mood, m.score, row["tags"],
-                        row["word_count"], m.source, m.conflict))
+                        row["word_count"], m.source, m.conflict, m.valence))
     return out
 
 
@@ -213,11 +214,11 @@ def maintain_events(conn, *, full: bool = False, window: tuple[date, date] | Non
     cur.close()
     conn.execute("CREATE TEMP TABLE _desired_mood (time timestamptz, user_id uuid, journal_entry_id uuid, "
                  "mood varchar(20), mood_score numeric(3,2), tags text[], word_count integer, mood_source varchar(10), "
-                 "text_conflict boolean) ON COMMIT DROP")
+                 "text_conflict boolean, text_valence numeric(3,2)) ON COMMIT DROP")
     conn.execute("CREATE TEMP TABLE _desired_state (entry_id uuid, user_id uuid, day date, fingerprint text) "
                  "ON COMMIT DROP")
     _copy_rows(conn, "_desired_mood", ["time", "user_id", "journal_entry_id", "mood", "mood_score", "tags",
-                                       "word_count", "mood_source", "text_conflict"], mood_rows)
+                                       "word_count", "mood_source", "text_conflict", "text_valence"], mood_rows)
     _copy_rows(conn, "_desired_state", ["entry_id", "user_id", "day", "fingerprint"], state_rows)
     conn.execute("ANALYZE _desired_mood")
 

@@ -181,6 +181,7 @@ class MoodRow:
     score: Decimal
     source: str  # 'label' | 'inferred'
     conflict: bool
+    valence: Decimal | None = None  # the text's valence, None when the text was not read
 
 
 def mood_row(label: str | None, ai_eligible: bool, reading: TextReading | None) -> MoodRow | None:
@@ -189,11 +190,12 @@ def mood_row(label: str | None, ai_eligible: bool, reading: TextReading | None) 
         return None
     if not ai_eligible or reading is None:
         return MoodRow(label, label_score(label), "label", False) if label else None
+    valence = quantize_score(reading.valence)
     if label:
-        return MoodRow(label, refine(label, reading.valence), "label", conflicts(label, reading.valence))
+        return MoodRow(label, refine(label, reading.valence), "label", conflicts(label, reading.valence), valence)
     if reading.mood is None:
         return None
-    return MoodRow(reading.mood, refine(reading.mood, reading.valence), "inferred", False)
+    return MoodRow(reading.mood, refine(reading.mood, reading.valence), "inferred", False, valence)
 
 
 def mood_score(mood: str, text: str | None, ai_eligible: bool) -> Decimal:
