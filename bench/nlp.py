@@ -20,8 +20,9 @@ score is reported as the MAE against the generator's latent valence for several 
 
 Search relevance: a generated journal (one user) is indexed with the real Postgres backend (real
 MiniLM embeddings, `postgres_backend.rebuild`) in its own database `tessera_bench_nlp`; queries are
-generated from (topic, mood) pairs, e.g. "worried about the exam", with graded relevance (2: entry has
-the tag and the mood, 1: the tag only). nDCG@10 and recall@20 (of grade-2 entries) per mode.
+generated from the entries' ground truth: topic + mood ("worried about the exam": grade 2 = the tag and the
+mood, 1 = the tag only) and topic alone ("the exam": grade 1 = the tag). nDCG@10 and recall@20 (of the
+top-grade entries) per mode, overall and per query kind.
 
 Prints JSON and returns it.
 """
@@ -227,19 +228,26 @@ def _bench_url() -> str:
     return make_conninfo(warehouse, dbname=DATABASE)
 
 
-def queries_for(entries: list[dict], rng: random.Random, count: int) -> list[tuple[str, dict[str, int]]]:
-    """(query text, graded relevance) for (tag, mood) pairs with at least two matching entries."""
+def queries_for(entries: list[dict], rng: random.Random, count: int) -> list[tuple[str, str, dict[str, int]]]:
+    """(kind, query text, graded relevance). Two kinds, alternating:
+    - 'topic_mood' for a (tag, mood) pair, e.g. "worried about the exam": 2 = the tag and the mood, 1 = the tag;
+    - 'topic' for a tag, phrased with one of its nouns, e.g. "the exam": 1 = entries with the tag.
+    Only pairs with at least two grade-2 entries are asked."""
     from sources.generator import text
 
     pairs = sorted({(e["tag"], e["mood"]) for e in entries})
     rng.shuffle(pairs)
     out = []
-    for tag, mood in pairs:
-        grades = {e["id"]: (2 if e["mood"] == mood else 1) for e in entries if e["tag"] == tag}
-        if sum(1 for g in grades.values() if g == 2) < 2:
-            continue
+    for n, (tag, mood) in enumerate(pairs):
         noun = rng.choice(text.TAG_BANK[tag]["noun"])
-        out.append((f"{QUERY_MOOD_WORDS[mood]} about {noun}", grades))
+        if n % 2:
+            grades = {e["id"]: 1 for e in entries if e["tag"] == tag}
+            if len(grades) >= 2:
+                out.append(("topic", noun, grades))
+        else:
+            grades = {e["id"]: (2 if e["mood"] == mood else 1) for e in entries if e["tag"] == tag}
+            if sum(1 for g in grades.values() if g == 2) >= 2:
+                out.append(("topic_mood", f"{QUERY_MOOD_WORDS[mood]} about {noun}", grades))
         if len(out) == count:
             break
     return out
@@ -287,14 +295,19 @@ def search_relevance(entries: list[dict], queries: int, seed: int) -> dict[str, 
     backend = pg.PostgresBackend(url, encoder_for=lambda model_id: encoder)
     cases = queries_for(entries, random.Random(seed), queries)
     figures: dict[str, Any] = {"entries": len(entries), "queries": len(cases), "embed_seconds": round(embed_seconds, 1),
-                               "example_queries": [q for q, _ in cases[:3]]}
+                               "example_queries": [q for _, q, _ in cases[:4]]}
     for mode in ("keyword", "semantic", "hybrid"):
-        ndcg, recall = [], []
-        for q, grades in cases:
+        per_kind: dict[str, tuple[list[float], list[float]]] = {}
+        for kind, q, grades in cases:
             ids = search_journal(q, user_id=user, mode=mode, limit=20, backend=backend).ids
+            top = max(grades.values())
+            ndcg, recall = per_kind.setdefault(kind, ([], []))
             ndcg.append(ndcg_at(ids, grades, 10))
-            recall.append(recall_at(ids, {d for d, g in grades.items() if g == 2}, 20))
-        figures[mode] = {"ndcg_at_10": round(float(np.mean(ndcg)), 4), "recall_at_20": round(float(np.mean(recall)), 4)}
+            recall.append(recall_at(ids, {d for d, g in grades.items() if g == top}, 20))
+        every = ([x for n, _ in per_kind.values() for x in n], [x for _, r in per_kind.values() for x in r])
+        figures[mode] = {"ndcg_at_10": round(float(np.mean(every[0])), 4), "recall_at_20": round(float(np.mean(every[1])), 4),
+                         **{kind: {"ndcg_at_10": round(float(np.mean(n)), 4), "recall_at_20": round(float(np.mean(r)), 4),
+                                   "queries": len(n)} for kind, (n, r) in sorted(per_kind.items())}}
     backend.close()
     figures["hybrid_at_least_best_single"] = figures["hybrid"]["ndcg_at_10"] >= max(
         figures["keyword"]["ndcg_at_10"], figures["semantic"]["ndcg_at_10"])

@@ -27,10 +27,13 @@ def test_generated_queries_carry_graded_judgements():
     cases = nlp.queries_for(entries, random.Random(1), 10)
     assert cases
     by_id = {e["id"]: e for e in entries}
-    for query, grades in cases:
-        assert " about " in query
+    assert {kind for kind, _, _ in cases} == {"topic", "topic_mood"}
+    for kind, query, grades in cases:
         tags = {by_id[i]["tag"] for i in grades}
         assert len(tags) == 1  # every judged entry is about the query's topic
-        assert sum(1 for g in grades.values() if g == 2) >= 2
+        if kind == "topic":
+            assert set(grades.values()) == {1}
+            continue
+        assert " about " in query and sum(1 for g in grades.values() if g == 2) >= 2
         moods = {by_id[i]["mood"] for i, g in grades.items() if g == 2}
         assert len(moods) == 1 and nlp.QUERY_MOOD_WORDS[moods.pop()] in query
