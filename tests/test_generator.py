@@ -156,6 +156,14 @@ def test_entry_text_is_consistent_with_its_metadata(generated):
         assert _one(conn, """SELECT count(*) FROM mindflow.journal_entries e
                               LEFT JOIN public.generator_entry_truth t ON t.entry_id = e.id
                              WHERE t.valence IS NULL OR t.valence NOT BETWEEN -1 AND 1""")[0] == 0
+        # the truth also names the mood and topics the text was written from: the label when there is one,
+        # the entry's tags as topics
+        assert _one(conn, """SELECT count(*) FROM mindflow.journal_entries e JOIN public.generator_entry_truth t
+                               ON t.entry_id = e.id WHERE t.mood IS NULL OR (e.mood IS NOT NULL AND e.mood <> t.mood)""")[0] == 0
+        assert _one(conn, """SELECT count(*) FROM mindflow.journal_entries e JOIN public.generator_entry_truth t
+                               ON t.entry_id = e.id WHERE t.topics IS DISTINCT FROM ARRAY(
+                                 SELECT g.name::text FROM mindflow.journal_entry_tags jt JOIN mindflow.tags g ON g.id = jt.tag_id
+                                  WHERE jt.journal_entry_id = e.id ORDER BY g.name)""")[0] == 0
         # edits bump the version and move updated_at; every edit has its audit row
         assert _one(conn, "SELECT count(*) FROM mindflow.journal_entries WHERE (version > 1) <> (updated_at > created_at)")[0] == 0
         edits, audits = _one(conn, """SELECT (SELECT sum(version - 1) FROM mindflow.journal_entries),

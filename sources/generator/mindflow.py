@@ -256,7 +256,7 @@ class MindFlow:
                 rng.choice(text.WEATHER) if rng.random() < 0.7 else None,
                 stored_words, text.reading_time_seconds(stored_words), rng.random() < PRIVATE_ENTRY_SHARE,
                 version, created, updated, deleted_at))
-            sink.add("public.generator_entry_truth", (eid, valence))
+            sink.add("public.generator_entry_truth", (eid, valence, mood, tags))
             for tag in tags:
                 sink.add("mindflow.journal_entry_tags", (new_uuid(rng), eid, self.tag_ids[tag], created))
             if rng.random() < ATTACHMENT_SHARE:
