@@ -39,15 +39,18 @@ def extract_themes(period_docs: list[str], baseline_docs: list[str], scores: lis
     min_df = 2 if len(period_docs) >= 3 else 1
     pool = sorted(t for t, c in picked.items() if c >= min_df)
 
-    def holders(term: str, token_lists: list[list[str]]) -> list[int]:
-        return [i for i, toks in enumerate(token_lists) if keywords.contains(term, set(toks), toks)]
+    period_docs_ix = [keywords.DocIndex(t) for t in period_tokens]
+    base_docs_ix = [keywords.DocIndex(t) for t in base_tokens]
+
+    def holders(term: str, docs: list[keywords.DocIndex]) -> list[int]:
+        return [i for i, doc in enumerate(docs) if doc.has(term)]
 
     n_period, n_base = len(period_docs), len(baseline_docs)
-    held = {t: holders(t, period_tokens) for t in pool}
+    held = {t: holders(t, period_docs_ix) for t in pool}
     scored = []
     for term in pool:
         df_period = len(held[term])
-        lift = ((df_period + 0.5) / (n_period + 1)) / ((len(holders(term, base_tokens)) + 0.5) / (n_base + 1))
+        lift = ((df_period + 0.5) / (n_period + 1)) / ((len(holders(term, base_docs_ix)) + 0.5) / (n_base + 1))
         if n_base and lift <= 1:
             continue
         scored.append((df_period * math.log(1 + lift), len(term.split()), term))

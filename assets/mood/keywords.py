@@ -73,8 +73,14 @@ def candidates(text: str | None, top: int = 15) -> set[str]:
     return {p for p, _ in key_phrases(text, top=top)}
 
 
-def contains(phrase: str, token_set: set[str], tokens: list[str]) -> bool:
-    if " " not in phrase:
-        return phrase in token_set
-    return occurrences(phrase, tokens) > 0
+class DocIndex:
+    """One document's words, for fast "does this document hold the word / phrase" questions."""
 
+    __slots__ = ("words", "padded")
+
+    def __init__(self, tokens: list[str]):
+        self.words = set(tokens)
+        self.padded = f" {' '.join(tokens)} "
+
+    def has(self, phrase: str) -> bool:
+        return phrase in self.words if " " not in phrase else f" {phrase} " in self.padded
