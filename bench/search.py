@@ -29,14 +29,11 @@ from typing import Any
 import numpy as np
 import psycopg
 
-MOOD_WORDS = {
-    "ecstatic": "thrilled amazing celebration joy wonderful brilliant victory dancing",
-    "happy": "glad pleasant smile sunshine friends laughter grateful calm",
-    "neutral": "ordinary routine errands meeting lunch commute notes schedule",
-    "sad": "lonely tears missing grief heavy grey quiet loss",
-    "anxious": "worried deadline nervous pressure uncertain racing sleepless tense",
-    "angry": "furious unfair argument shouting frustrated annoyed slammed rude",
-}
+from sources.generator import text as _gen_text
+
+# mood vocabulary of the synthetic text: the generator's own mood adjectives (one vocabulary, one place)
+MOOD_WORDS = {mood: " ".join(w for adj in _gen_text.MOOD_BANK[mood]["adj"] for w in adj.split())
+              for mood in _gen_text.MOODS}
 COMMON = ("today morning evening work family walk river coffee book music garden friend city train rain "
           "project review dinner weekend café résumé naïve kitchen office park beach mountain letter "
           "phone email team plan goal health run gym yoga sleep dream story memory holiday").split()

@@ -215,7 +215,7 @@ DERIVED_SUITES: tuple[Suite, ...] = (
     Suite("analytics", "mood_events", "analytics", True, (), (
         not_null("user_id"), not_null("journal_entry_id"), not_null("time"), in_set("mood", MOODS),
         between("mood_score", -1, 1, ERROR, "mood_score is a -1..+1 sentiment score"),
-        between("word_count", 0, None, WARN),
+        between("word_count", 0, None, WARN), in_set("mood_source", ["label", "inferred"]),
         not_quarantined_rows("no_quarantined_entries", "mindflow.journal_entries", "journal_entry_id"),
     ), description="Mood time series (feeds mood_daily_summary)"),
     Suite("analytics", "user_activity_events", "analytics", True, (), (

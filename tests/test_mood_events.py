@@ -31,8 +31,9 @@ def read(url, query, params=None):
 
 
 def expected_mood_events(url) -> pd.DataFrame:
-    """Independent model: live entries with a mood of live users, scored by the pure scoring function."""
-    from assets.mood.scoring import mood_score
+    """Independent model: live entries of live users with a mood (labelled, or inferred from eligible text),
+    scored by the pure scoring functions; text is read one entry at a time, only for eligible entries."""
+    from assets.mood.scoring import mood_row, read_texts
 
     e = read(url, "SELECT * FROM raw_mindflow.journal_entries")
     u = read(url, "SELECT id AS user_id, deleted_at AS user_deleted FROM raw_mindflow.users")
@@ -40,14 +41,25 @@ def expected_mood_events(url) -> pd.DataFrame:
     links = read(url, "SELECT jt.journal_entry_id AS id, t.name FROM raw_mindflow.journal_entry_tags jt "
                       "JOIN raw_mindflow.tags t ON t.id = jt.tag_id")
     df = e.merge(u, on="user_id").merge(s, on="user_id", how="left")
-    df = df[df.deleted_at.isna() & df.user_deleted.isna() & df.mood.notna()].copy()
+    df = df[df.deleted_at.isna() & df.user_deleted.isna()].copy()
     df["eligible"] = ~df.is_private & ~df.private_mode.fillna(False).astype(bool)
-    df["mood_score"] = [mood_score(m, f"{t}\n{c}", el) for m, t, c, el in zip(df.mood, df.title, df.content, df.eligible)]
+    rows = []
+    for m, t, c, el in zip(df.mood, df.title, df.content, df.eligible):
+        label = m if isinstance(m, str) else None
+        rows.append(mood_row(label, bool(el), read_texts([f"{t or ''}\n{c or ''}"])[0] if el else None))
+    df["row"] = rows
+    df = df[df.row.notna()].copy()
+    df["mood"] = [r.mood for r in df.row]
+    df["mood_score"] = [r.score for r in df.row]
+    df["mood_source"] = [r.source for r in df.row]
+    df["text_conflict"] = [r.conflict for r in df.row]
+    df["text_valence"] = [r.valence for r in df.row]
     tags = links.groupby("id")["name"].apply(lambda x: sorted(set(x)))
     df["tags"] = [tags.get(i, []) for i in df.id]
     df["time"] = pd.to_datetime(df.date).dt.tz_localize("UTC")
     return df.rename(columns={"id": "journal_entry_id"})[
-        ["time", "user_id", "journal_entry_id", "mood", "mood_score", "tags", "word_count"]]
+        ["time", "user_id", "journal_entry_id", "mood", "mood_score", "tags", "word_count", "mood_source",
+         "text_conflict", "text_valence"]]
 
 
 def expected_daily(me: pd.DataFrame) -> pd.DataFrame:
@@ -103,7 +115,9 @@ def assert_matches_model(url):
     me = expected_mood_events(url)
     got = read(url, "SELECT * FROM analytics.mood_events")
     key = lambda df: sorted((str(r.journal_entry_id), r.time, str(r.user_id), r.mood, r.mood_score, list(r.tags),
-                             r.word_count) for r in df.itertuples())
+                             r.word_count, r.mood_source, bool(r.text_conflict),
+                             None if r.text_valence is None or r.text_valence != r.text_valence else r.text_valence)
+                     for r in df.itertuples())
     assert key(got) == key(me)
 
     daily = read(url, "SELECT * FROM analytics.mood_daily_summary")

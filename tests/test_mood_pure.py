@@ -13,17 +13,45 @@ from assets.mood import buckets, schema, scoring
 UTC = timezone.utc
 
 
-def test_label_scores_and_eligibility():
+def test_label_scores_and_refinement():
     assert scoring.mood_score("happy", "awful terrible day", ai_eligible=False) == Decimal("0.60")
-    assert scoring.mood_score("happy", "awful terrible horrible day", ai_eligible=True) < Decimal("0.60")
-    assert scoring.mood_score("sad", "wonderful amazing grateful", ai_eligible=True) > Decimal("-0.60")
-    assert scoring.mood_score("neutral", "", ai_eligible=True) == Decimal("0.00")
-    # negation flips and damps; intensifier scales
-    assert scoring.lexicon_hits(["not", "happy"]) == [-0.35]
-    assert scoring.lexicon_hits(["very", "sad"]) == [pytest.approx(-0.845)]
+    assert scoring.label_score("angry") == Decimal("-0.70")
+    # the refinement moves the label toward the text valence by TEXT_WEIGHT, never past it
+    assert scoring.refine("happy", 0.6) == Decimal("0.60")
+    assert Decimal("-0.60") < scoring.refine("sad", 1.0) < Decimal("0")
+    assert scoring.refine("angry", -1.0) < Decimal("-0.70")
     for mood in scoring.MOODS:
-        s = scoring.mood_score(mood, "furious " * 200, True)
-        assert Decimal(-1) <= s <= Decimal(1) and s.as_tuple().exponent == -2
+        for valence in (-1.0, 0.0, 1.0):
+            s = scoring.refine(mood, valence)
+            assert Decimal(-1) <= s <= Decimal(1) and s.as_tuple().exponent == -2
+
+
+def test_valence_blend_and_mood_pick_are_bounded():
+    for vader in (-1.0, 0.0, 1.0):
+        for margin in (-0.5, 0.0, 0.5):
+            assert -1.0 <= scoring.blend_valence(vader, margin) <= 1.0
+    assert scoring.blend_valence(0.0, 0.0) == 0.0
+    assert scoring.blend_valence(0.0, 0.1) > 0 > scoring.blend_valence(0.0, -0.1)
+    sims = [0.1] * len(scoring.MOODS)
+    assert scoring.pick_mood(sims) == (None, 0.0)  # no mood stands out
+    sims[scoring.MOODS.index("anxious")] = 0.5
+    mood, conf = scoring.pick_mood(sims)
+    assert mood == "anxious" and 0.3 <= conf <= 1.0
+    # a clearly positive text keeps to the positive moods, whatever the prototypes say
+    assert scoring.pick_mood(sims, valence=0.9)[0] in {"ecstatic", "happy"}
+    assert scoring.pick_mood(sims, valence=-0.9)[0] == "anxious"
+    assert scoring.conflicts("happy", -0.8) and scoring.conflicts("sad", 0.8)
+    assert not scoring.conflicts("happy", 0.2) and not scoring.conflicts("neutral", -0.9)
+
+
+def test_mood_row_never_uses_text_of_ineligible_entries():
+    reading = scoring.TextReading(-0.9, "sad", 0.8)
+    assert scoring.mood_row("happy", False, reading) == scoring.MoodRow("happy", Decimal("0.60"), "label", False)
+    assert scoring.mood_row(None, False, reading) is None  # never inferred without eligibility
+    row = scoring.mood_row(None, True, reading)
+    assert row.mood == "sad" and row.source == "inferred" and not row.conflict
+    assert scoring.mood_row("happy", True, reading).conflict
+    assert scoring.mood_row(None, True, scoring.TextReading(0.0, None, 0.0)) is None
 
 
 def test_time_bucket_replica():

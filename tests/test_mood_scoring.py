@@ -21,6 +21,10 @@ def test_scores_against_generator_truth(ingested):
     # both estimators track the truth; the figures themselves are reported, not tuned here
     assert elig["label_only_r"] > 0.5 and elig["refined_r"] > 0.5
     assert 0 <= elig["refined_mae"] < 0.5
+    # entries saved without a label got a mood from their text; it is judged against the written mood
+    inferred = report["inferred"]
+    if inferred["n"]:
+        assert inferred["accuracy"] is not None and 0 <= inferred["accuracy"] <= 1
     # ineligible entries are never refined: over them the two scores coincide
     with psycopg.connect(ingested.warehouse_url) as conn:
         differs = conn.execute(

@@ -11,7 +11,7 @@ from assets.persona.evidence.model import Observation
 from assets.persona.evidence.text import anchor_counts, keywords
 from assets.persona.graph import graph_metadata
 from assets.persona.knowledge import build_knowledge
-from assets.persona.plugin_metadata import sentiment
+from assets.persona.plugin_metadata import sentiment_label
 from assets.persona.related_stories import top_k_related
 from assets.persona.scoring import build_traits, combine_categorical, combine_numeric, decay_factor, noisy_or
 from assets.persona.snapshots import build_persona_snapshot, part_of_day
@@ -160,14 +160,21 @@ def test_top_k_related_threshold_and_rank():
     assert top_k_related(["only"], [[1, 0]], k=3) == []
 
 
-def test_sentiment_and_keywords():
-    positive = sentiment("She loved to laugh, and her kindness made everyone smile.")
-    negative = sentiment("The funeral was painful; we cried and still miss her.")
-    negated = sentiment("It was not happy.")
-    assert positive["label"] == "positive" and positive["positive"] == 4
-    assert negative["label"] == "negative"
-    assert negated["negative"] == 1 and negated["positive"] == 0
-    assert keywords("Garden garden roses. The garden and the roses and a tomato.", k=2) == [("garden", 3), ("roses", 2)]
+def test_sentiment_label_rule():
+    assert sentiment_label(0.5, 0.3, 0.0) == "positive" and sentiment_label(-0.5, 0.0, 0.3) == "negative"
+    assert sentiment_label(0.0, 0.2, 0.2) == "mixed" and sentiment_label(0.1, 0.0, 0.05) == "neutral"
+
+
+def test_keywords_are_phrases_of_the_text_with_counts():
+    text = "Garden garden roses. The garden and the roses and a tomato."
+    got = keywords(text, k=3)
+    assert 1 <= len(got) <= 3
+    tokens = text.lower()
+    for term, count in got:
+        assert term in tokens and count >= 1
+        assert term not in {"the", "and", "a"}
+    assert "garden" in {t for term, _ in got for t in term.split()}
+    assert keywords("", k=3) == []
 
 
 def test_refresh_planner_changed_removed_and_redecay():

@@ -33,7 +33,7 @@ class RollupsConfig(dg.Config):
     specs=[
         dg.AssetSpec(MOOD_EVENTS, deps=RAW_DEPS, group_name=GROUP,
                      description="One row per live journal entry with a mood (seed 004 mood_events); "
-                                 "time = journal date 00:00 UTC; mood_score label + lexicon (AI-eligible only)."),
+                                 "time = journal date 00:00 UTC; mood_score label + text valence (AI-eligible only); mood_source label|inferred, text_conflict."),
         dg.AssetSpec(ACTIVITY_EVENTS, deps=RAW_DEPS, group_name=GROUP,
                      description="User engagement events (seed 004) from audit_logs and entry timestamps, "
                                  "identity in metadata->>'event_key'."),

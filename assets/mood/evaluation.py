@@ -4,7 +4,9 @@ The generator writes public.generator_entry_truth(entry_id, valence) into the SO
 valence each entry's text was written from. For the entries of analytics.mood_events we compute the
 label-only score (scoring.label_score) and take the stored score (refined where AI-eligible), and report
 mean absolute error and Pearson correlation of both against the truth, over all entries and over the
-AI-eligible ones (the only entries the text may refine).
+AI-eligible ones (the only entries the text may refine). Inferred moods (`mood_source = 'inferred'`, entries
+saved without a label) are compared with the mood the generator wrote their text from (truth `mood`):
+accuracy over the six moods and over sad / anxious / angry / happy.
 """
 
 from __future__ import annotations
@@ -50,8 +52,22 @@ def evaluate_scores(source_url: str, warehouse_url: str) -> dict:
             "       NOT e.is_private AND NOT coalesce(s.private_mode, false) "
             "  FROM analytics.mood_events m JOIN raw_mindflow.journal_entries e ON e.id = m.journal_entry_id "
             "  LEFT JOIN raw_mindflow.user_settings s ON s.user_id = e.user_id").fetchall()
-    out = {}
+    out = {"inferred": inferred_accuracy(source_url, warehouse_url)}
     for name, keep in (("all", lambda el: True), ("ai_eligible", lambda el: el)):
         sel = [(truth[i], MOOD_SCORES[m], s) for i, m, s, el in rows if i in truth and keep(el)]
         out[name] = compare([t for t, _, _ in sel], [l for _, l, _ in sel], [s for _, _, s in sel])
     return out
+
+
+def inferred_accuracy(source_url: str, warehouse_url: str) -> dict:
+    with psycopg.connect(source_url) as src:
+        truth = {str(k): m for k, m in src.execute(
+            "SELECT entry_id, mood FROM public.generator_entry_truth WHERE mood IS NOT NULL").fetchall()}
+    with psycopg.connect(warehouse_url) as wh:
+        rows = [(str(i), m) for i, m in wh.execute(
+            "SELECT journal_entry_id, mood FROM analytics.mood_events WHERE mood_source = 'inferred'").fetchall()]
+    pairs = [(truth[i], m) for i, m in rows if i in truth]
+    four = [(t, m) for t, m in pairs if t in ("sad", "anxious", "angry", "happy")]
+    return {"n": len(pairs),
+            "accuracy": round(sum(t == m for t, m in pairs) / len(pairs), 4) if pairs else None,
+            "accuracy_sad_anxious_angry_happy": round(sum(t == m for t, m in four) / len(four), 4) if four else None}

@@ -8,6 +8,11 @@ Choices (documented for analysts):
   than the raw retention be reflected exactly (the bucket is that one entry).
 - One mood_events row per live entry with a mood: entry not soft-deleted, user not soft-deleted, neither
   actively quarantined. `tags` = sorted tag names (empty array when none); `word_count` from the source.
+  `mood_source` is 'label' for the user's own mood; an AI-eligible entry saved WITHOUT a mood gets a row
+  with the mood its text names (scoring.infer_mood) and `mood_source = 'inferred'` (none when the text
+  does not say). `text_conflict` flags a labelled AI-eligible entry whose text valence clearly opposes
+  its label (scoring.conflicts); `text_valence` is the text's valence (NULL for ineligible entries), the
+  number insight themes average. Ineligible entries: label only, text never read, never inferred.
 - user_activity_events come from raw_mindflow.audit_logs (LOGIN, LOGOUT, ENTRY_CREATE/UPDATE/DELETE,
   INSIGHT_VIEW, SETTINGS_UPDATE, PROFILE_UPDATE; DATA_EXPORT, ACCOUNT_DELETE and GDPR_CONSENT_UPDATE have
   no seed event type and are skipped) and from entry timestamps (created_at -> entry_created, a later
@@ -45,6 +50,7 @@ from assets.mood.buckets import entry_time
 RAW = "raw_mindflow"
 SQL_DIR = Path(__file__).parent / "sql"
 OVERLAP = timedelta(hours=1)
+SCORE_BATCH = 2000
 WATERMARK_TABLES = ("journal_entries", "users", "user_settings", "journal_entry_tags", "audit_logs")
 
 
@@ -119,6 +125,27 @@ def _copy_rows(conn, table: str, columns: list[str], rows: list[tuple]) -> None:
             copy.write_row(row)
 
 
+def eligible_text(row: dict) -> str | None:
+    """The text scoring may read: title + content of an AI-eligible entry, None otherwise (rule 2)."""
+    if not row["ai_eligible"]:
+        return None
+    return f"{row['title'] or ''}\n{row['content'] or ''}"
+
+
+def _mood_rows(rows: list[dict]) -> list[tuple]:
+    """mood_events rows of live entries: labelled ones, and unlabelled AI-eligible ones whose text names a mood."""
+    wanted = [r for r in rows if r["mood"] in scoring.MOOD_SCORES or (r["mood"] is None and r["ai_eligible"])]
+    texts = [eligible_text(r) for r in wanted]
+    readings = scoring.read_texts(texts)
+    out = []
+    for row, text, reading in zip(wanted, texts, readings):
+        m = scoring.mood_row(row["mood"], row["ai_eligible"], reading if text is not None else None)
+        if m is not None:
+            out.append((entry_time(row["date"]), row["user_id"], row["id"], m.mood, m.score, row["tags"],
+                        row["word_count"], m.source, m.conflict, m.valence))
+    return out
+
+
 def maintain_events(conn, *, full: bool = False, window: tuple[date, date] | None = None,
                     now: datetime | None = None, overlap: timedelta = OVERLAP) -> EventsResult:
     """One maintenance pass in the caller's transaction (commit is the caller's).
@@ -175,21 +202,23 @@ def maintain_events(conn, *, full: bool = False, window: tuple[date, date] | Non
     (stmt,) = _q("live_entries.sql", **frags)
     cur.execute(stmt)
     cols = [d.name for d in cur.description]
-    mood_rows, state_rows = [], []
+    mood_rows, state_rows, pending = [], [], []
     for values in cur:
         row = dict(zip(cols, values))
         state_rows.append((row["id"], row["user_id"], row["date"], fingerprint(row)))
-        if row["mood"] in scoring.MOOD_SCORES:
-            score = scoring.mood_score(row["mood"], f"{row['title'] or ''}\n{row['content'] or ''}", row["ai_eligible"])
-            mood_rows.append((entry_time(row["date"]), row["user_id"], row["id"], row["mood"], score,
-                              row["tags"], row["word_count"]))
+        pending.append(row)
+        if len(pending) >= SCORE_BATCH:
+            mood_rows += _mood_rows(pending)
+            pending = []
+    mood_rows += _mood_rows(pending)
     cur.close()
     conn.execute("CREATE TEMP TABLE _desired_mood (time timestamptz, user_id uuid, journal_entry_id uuid, "
-                 "mood varchar(20), mood_score numeric(3,2), tags text[], word_count integer) ON COMMIT DROP")
+                 "mood varchar(20), mood_score numeric(3,2), tags text[], word_count integer, mood_source varchar(10), "
+                 "text_conflict boolean, text_valence numeric(3,2)) ON COMMIT DROP")
     conn.execute("CREATE TEMP TABLE _desired_state (entry_id uuid, user_id uuid, day date, fingerprint text) "
                  "ON COMMIT DROP")
     _copy_rows(conn, "_desired_mood", ["time", "user_id", "journal_entry_id", "mood", "mood_score", "tags",
-                                       "word_count"], mood_rows)
+                                       "word_count", "mood_source", "text_conflict", "text_valence"], mood_rows)
     _copy_rows(conn, "_desired_state", ["entry_id", "user_id", "day", "fingerprint"], state_rows)
     conn.execute("ANALYZE _desired_mood")
 

@@ -34,7 +34,7 @@ from assets.persona import store
 from assets.persona.config import PersonaRunConfig
 from assets.persona.evidence.assessments import assessment_evidence
 from assets.persona.evidence.model import Observation
-from assets.persona.evidence.text import keywords
+from assets.mood.keywords import keywords
 from assets.persona.graph import entity_name
 from assets.persona.scoring import combine_categorical, noisy_or
 from orchestration.db import table_exists

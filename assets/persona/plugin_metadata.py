@@ -1,12 +1,13 @@
 """persona.story_plugin_metadata: rows in the shape of mosaic.story_plugin_metadata, plugin 'tessera',
-metadata types 'sentiment' and 'keywords', from our own lexicons (evidence/lexicons.py).
+metadata types 'sentiment' and 'keywords'.
 
-Sentiment: tokens matching POSITIVE_WORDS / NEGATIVE_WORDS, a negation in the two preceding tokens
-flips a hit; score = (pos - neg) / (pos + neg) in [-1, 1] (0 without hits); label positive if
-score >= 0.2, negative if <= -0.2, else neutral ("mixed" when neutral with >= 2 hits of each pole).
-Keywords: the 8 most frequent non-stopword tokens of title + content (3+ letters; ties alphabetical).
-Incremental per story on md5(title, content) and the lexicon version; deleted or quarantined
-stories lose their rows; created_at survives an update.
+Sentiment: `assets.mood.scoring.text_valence` of title + content (VADER blended with the bundled MiniLM
+model's similarity to described positive / negative prototypes; the same valence the mood score and the
+insight themes use). Label positive if score >= 0.2, negative if <= -0.2, else "mixed" when VADER sees
+both poles (its positive and negative shares both >= 0.1), else neutral. VADER's shares are kept.
+Keywords: the 8 best YAKE key phrases of title + content (assets.mood.keywords), each with its count.
+Incremental per story on md5(title, content) and the method versions; deleted or quarantined stories
+lose their rows; created_at survives an update.
 """
 
 
@@ -20,8 +21,8 @@ from psycopg.types.json import Jsonb
 
 from assets.persona import store
 from assets.persona.config import PersonaRunConfig
-from assets.persona.evidence.lexicons import LEXICON_VERSION, NEGATIONS, NEGATIVE_WORDS, POSITIVE_WORDS
-from assets.persona.evidence.text import keywords, tokenize
+from assets.mood import keywords as kw
+from assets.mood import scoring, text_model
 from orchestration.db import table_exists
 from orchestration.resources import WarehouseDatabase
 from quality.quarantine import not_quarantined
@@ -31,28 +32,47 @@ PLUGIN_ID = "tessera"
 KEYWORDS_K = 8
 
 
+METHOD = f"{scoring.METHOD}|{kw.METHOD}"
+POSITIVE_AT = 0.2
+MIXED_SHARE = 0.1
+
+
+def sentiment_label(score: float, vader_pos: float, vader_neg: float) -> str:
+    """Pure: the label of a story from its valence and VADER's positive / negative shares."""
+    if score >= POSITIVE_AT:
+        return "positive"
+    if score <= -POSITIVE_AT:
+        return "negative"
+    return "mixed" if vader_pos >= MIXED_SHARE and vader_neg >= MIXED_SHARE else "neutral"
+
+
+def story_text(title: str | None, content: str | None) -> str:
+    return f"{title or ''}\n{content or ''}"
+
+
+def story_metadata_many(stories: list[tuple[str | None, str | None]]) -> list[dict[str, dict]]:
+    """Metadata of many (title, content) pairs, valence in one embedding pass."""
+    texts = [story_text(t, c) for t, c in stories]
+    readings = scoring.read_texts(texts)
+    out = []
+    for text, reading in zip(texts, readings):
+        shares = text_model.vader().polarity_scores(text) if text.strip() else {"pos": 0.0, "neg": 0.0}
+        out.append({
+            "sentiment": {"label": sentiment_label(reading.valence, shares["pos"], shares["neg"]),
+                          "score": round(reading.valence, 4), "vader_positive": shares["pos"],
+                          "vader_negative": shares["neg"], "tokens": len(kw.words(text)), "method": scoring.METHOD},
+            "keywords": {"keywords": [{"term": t, "count": c} for t, c in kw.keywords(text, KEYWORDS_K)],
+                         "method": kw.METHOD},
+        })
+    return out
+
+
 def sentiment(text: str) -> dict:
-    tokens = tokenize(text)
-    pos = neg = 0
-    for i, token in enumerate(tokens):
-        pole = 1 if token in POSITIVE_WORDS else -1 if token in NEGATIVE_WORDS else 0
-        if not pole:
-            continue
-        if any(t in NEGATIONS for t in tokens[max(0, i - 2):i]):
-            pole = -pole
-        pos, neg = (pos + 1, neg) if pole > 0 else (pos, neg + 1)
-    score = (pos - neg) / (pos + neg) if pos + neg else 0.0
-    label = "positive" if score >= 0.2 else "negative" if score <= -0.2 else "mixed" if pos >= 2 and neg >= 2 else "neutral"
-    return {"label": label, "score": round(score, 4), "positive": pos, "negative": neg, "tokens": len(tokens),
-            "method": LEXICON_VERSION}
+    return story_metadata_many([(None, text)])[0]["sentiment"]
 
 
 def story_metadata(title: str, content: str) -> dict[str, dict]:
-    text = f"{title or ''}\n{content or ''}"
-    return {
-        "sentiment": sentiment(text),
-        "keywords": {"keywords": [{"term": t, "count": c} for t, c in keywords(text, KEYWORDS_K)], "method": LEXICON_VERSION},
-    }
+    return story_metadata_many([(title, content)])[0]
 
 
 def refresh_story_metadata(conn: psycopg.Connection, as_of: datetime, *, full: bool = False) -> dict:
@@ -64,7 +84,7 @@ def refresh_story_metadata(conn: psycopg.Connection, as_of: datetime, *, full: b
     rows = conn.execute(sql.SQL(
         "SELECT s.id::text, md5(coalesce(s.title, '') || E'\\n' || coalesce(s.content, '')) FROM raw_mosaic.stories s WHERE {}"
     ).format(story_ok)).fetchall()
-    current = {sid: f"{h}|{LEXICON_VERSION}" for sid, h in rows}
+    current = {sid: f"{h}|{METHOD}" for sid, h in rows}
     plan = store.plan_refresh(current, store.load_state(conn, AREA), as_of, None, full)
     if full:
         conn.execute("DELETE FROM persona.story_plugin_metadata WHERE NOT (story_id = ANY(%s::uuid[]))", (list(current),))
@@ -74,8 +94,9 @@ def refresh_story_metadata(conn: psycopg.Connection, as_of: datetime, *, full: b
     for batch in store.batches(plan.changed, 2000):
         stories = conn.execute("SELECT id::text, title, content FROM raw_mosaic.stories WHERE id = ANY(%s::uuid[])",
                                (batch,)).fetchall()
+        metadata = story_metadata_many([(title, content) for _, title, content in stories])
         params = [(sid, PLUGIN_ID, kind, Jsonb(value), as_of)
-                  for sid, title, content in stories for kind, value in story_metadata(title, content).items()]
+                  for (sid, _, _), meta in zip(stories, metadata) for kind, value in meta.items()]
         with conn.cursor() as cur:
             cur.executemany(
                 "INSERT INTO persona.story_plugin_metadata (story_id, plugin_id, metadata_type, metadata_value, created_at, updated_at) "
@@ -95,7 +116,7 @@ def refresh_story_metadata(conn: psycopg.Connection, as_of: datetime, *, full: b
 @dg.asset(
     key=["persona", "story_plugin_metadata"], group_name="persona", kinds={"postgres", "python"},
     deps=[dg.AssetKey(["raw_mosaic", "stories"])],
-    description="Mosaic plugin metadata by plugin 'tessera': lexicon sentiment and keywords per story.",
+    description="Mosaic plugin metadata by plugin 'tessera': text valence (VADER + MiniLM) and YAKE keywords per story.",
     retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
     automation_condition=dg.AutomationCondition.eager(),
 )

@@ -36,7 +36,8 @@ every P-th row in generation order, the first at the 4th row, so small runs stil
     jsonb_uuid_valid               mosaic.ai_conversations     conversation_history[].metadata
                                                                 .stories_referenced[] not a UUID   1 in 128
 Exact definitions (SQL) are in RULE_BREAKING.md. Ground truth for the mood stage:
-public.generator_entry_truth(entry_id, valence), the latent valence each entry's text was written from.
+public.generator_entry_truth(entry_id, valence, mood, topics): the latent valence, the mood and the topic
+tags each entry's text was written from (the mood also for entries saved without a label).
 """
 
 from __future__ import annotations
@@ -55,11 +56,15 @@ CREATE TABLE IF NOT EXISTS public.generator_rule_breaks (
     PRIMARY KEY (source_table, record_key, rule));
 CREATE TABLE IF NOT EXISTS public.generator_entry_truth (
     entry_id UUID PRIMARY KEY,
-    valence  NUMERIC NOT NULL CHECK (valence BETWEEN -1 AND 1));
+    valence  NUMERIC NOT NULL CHECK (valence BETWEEN -1 AND 1),
+    mood     VARCHAR(20),
+    topics   TEXT[]);
+ALTER TABLE public.generator_entry_truth ADD COLUMN IF NOT EXISTS mood VARCHAR(20);
+ALTER TABLE public.generator_entry_truth ADD COLUMN IF NOT EXISTS topics TEXT[];
 """
 TRUTH_TABLES = {
     "public.generator_rule_breaks": ("source_table", "record_key", "rule"),
-    "public.generator_entry_truth": ("entry_id", "valence"),
+    "public.generator_entry_truth": ("entry_id", "valence", "mood", "topics"),
 }
 
 

@@ -137,8 +137,6 @@ class MindFlow:
         self.scale = scale
         self.sink = sink
         self.end = at(scale.anchor, 86399.999)
-        pool_rng = stream(scale.seed, "mindflow", "pools")
-        self.pools = text.SentencePools(pool_rng)
         self.tag_ids = self._tags()
         self.entry_counter = 0
         self._headers: dict[str, str] = {}
@@ -217,7 +215,6 @@ class MindFlow:
     def entries(self, rng, uid, days, baseline, negative_profile, favourite_tags, mean_words, ip, agent):
         """Writes the user's entries; returns (created_at, date, word_count, deleted) per entry."""
         s, sink = self.scale, self.sink
-        draw = self.pools.drawer(rng)
         out = []
         drift = 0.0
         prev_day = None
@@ -234,7 +231,7 @@ class MindFlow:
             tags = sorted(set(rng.choices(favourite_tags, weights=tag_weights, k=rng.choice((1, 1, 2, 2, 3)))))
             target = int(clamp(rng.lognormvariate(math.log(mean_words), 0.45), 50, 570))
             title = text.entry_title(rng, mood, tags)
-            sentences = text.journal_sentences(rng, mood, tags, target, valence, draw=draw)
+            sentences = text.journal_sentences(rng, mood, tags, target, valence)
             content = text.assemble_markdown(rng, sentences, title, rng.random() < 0.3)
             words = text.markdown_word_count(content)
             eid = new_uuid(rng)
@@ -259,7 +256,7 @@ class MindFlow:
                 rng.choice(text.WEATHER) if rng.random() < 0.7 else None,
                 stored_words, text.reading_time_seconds(stored_words), rng.random() < PRIVATE_ENTRY_SHARE,
                 version, created, updated, deleted_at))
-            sink.add("public.generator_entry_truth", (eid, valence))
+            sink.add("public.generator_entry_truth", (eid, valence, mood, tags))
             for tag in tags:
                 sink.add("mindflow.journal_entry_tags", (new_uuid(rng), eid, self.tag_ids[tag], created))
             if rng.random() < ATTACHMENT_SHARE:

@@ -100,11 +100,12 @@ def generate(scale: Scale, sink: Sink, progress=None) -> None:
         others = [u for u in rng.sample(users, min(len(users), rng.randint(4, 9))) if u[0] != creator[0]][:8]
         contributors = [creator] + others
         name = text.person_name(rng)
+        world = text.legacy_world(rng, name)
         born = dt.date(rng.randint(1925, 1985), rng.randint(1, 12), rng.randint(1, 28))
         died = min(scale.window_start, born + dt.timedelta(days=rng.randint(40 * 365, 95 * 365)))
         lcreated = max(creator[2], later(base, rng, -200 * 86400, 0.3 * scale.days * 86400))
         sink.add("mosaic.legacies", (
-            lid, name, born, died, f"Remembering {name}, {text.story_sentence(rng, name)}",
+            lid, name, born, died, f"Remembering {name}. {text.story_sentence(rng, name, world)}",
             [f"https://mosaic-media.s3.amazonaws.com/legacies/{lid}/profile_{k}.jpg" for k in range(rng.randint(0, 3))],
             creator[0], lcreated,
             dumps({"require_approval": True, "default_visibility": _weighted(rng, VISIBILITY), "ai_persona": rng.random() < 0.7})))
@@ -161,7 +162,7 @@ def generate(scale: Scale, sink: Sink, progress=None) -> None:
             author = rng.choice(contributors)
             words = int(clamp(rng.lognormvariate(math.log(320), 0.7), 80, 1450))
             created = min(end, max(lcreated, later(base, rng, 0, scale.days * 86400)))
-            content = text.story_text(rng, words, name)
+            content = text.story_text(rng, words, name, world)
             visibility = _weighted(rng, VISIBILITY)
             updated = min(end, later(created, rng, 0, 5 * 86400)) if rng.random() < 0.3 else created
             approved_by = approved_at = None
@@ -179,7 +180,7 @@ def generate(scale: Scale, sink: Sink, progress=None) -> None:
                 stype = STORY_TYPES[story_counter - 1][0]
                 visibility = VISIBILITY[(story_counter - 1) % len(VISIBILITY)][0]
             sink.add("mosaic.stories", (
-                sid, lid, author[0], text.story_title(rng, name), content, stype, visibility,
+                sid, lid, author[0], text.story_title(rng, name, world), content, stype, visibility,
                 sorted(rng.sample(STORY_TAGS, rng.randint(0, 3))),
                 [f"https://mosaic-media.s3.amazonaws.com/stories/{sid}/{k}.{'mp3' if stype == 'audio' else 'jpg'}"
                  for k in range(rng.choice((0, 0, 1, 2)))],
@@ -220,7 +221,7 @@ def generate(scale: Scale, sink: Sink, progress=None) -> None:
                 turns.append({"timestamp": iso(ts), "user_message": rng.choice((
                     f"What was {name.split()[0]} like as a child?", "Tell me about the holidays.",
                     "What would you say to me today?", "Do you remember the garden?")),
-                    "ai_response": text.story_sentence(rng, name),
+                    "ai_response": text.story_sentence(rng, name, world),
                     "metadata": {"model_used": "mosaic-persona-v2", "response_time": round(rng.uniform(0.4, 3.5), 2),
                                  "stories_referenced": refs, "confidence_score": round(rng.uniform(0.5, 0.98), 2)}})
             if is_planted(conversation_counter, CONVERSATION_BREAK_PERIOD):

@@ -1,7 +1,7 @@
 -- Texts of AI-eligible entries of the given users between %(from)s and %(end)s (period plus baseline),
--- with the stored mood_score. Private entries and private-mode users are filtered here, before any text
+-- with the stored text valence (the entry's scoring.text_valence). Private entries and private-mode users are filtered here, before any text
 -- leaves the database (DESIGN rule 2).
-SELECT e.user_id, e.date, e.title, e.content, m.mood_score
+SELECT e.user_id, e.date, e.title, e.content, m.text_valence
   FROM {raw}.journal_entries e
   JOIN {raw}.users u ON u.id = e.user_id
   LEFT JOIN {raw}.user_settings s ON s.user_id = e.user_id

@@ -1,4 +1,7 @@
-"""Word lists behind free-text trait evidence, story sentiment and keyword extraction.
+"""Anchor phrases behind free-text trait evidence.
+
+Valence ("mood_valence") is not here: it comes from VADER (evidence/text.py), and story sentiment and
+keywords from the shared text scorers (assets.mood.scoring, assets.mood.keywords).
 
 Method (documented in the README): each free-text trait has two anchor lists, words and short phrases
 that signal the high pole (`pos`) and the low pole (`neg`). An observation's text is lower-cased and
@@ -9,7 +12,7 @@ purpose: precision over recall, every word here is one a reviewer can defend.
 
 from __future__ import annotations
 
-LEXICON_VERSION = "tessera-lexicon-v1"
+LEXICON_VERSION = "tessera-lexicon-v2"
 
 # trait -> (volatility, high-pole anchors, low-pole anchors). Values live in [0, 1]: 1 = high pole.
 TRAIT_LEXICONS: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
@@ -94,17 +97,6 @@ TRAIT_LEXICONS: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
         frozenset({"relaxed", "calm", "at ease", "peaceful", "rested", "unwind", "chill", "stress free", "no stress",
                    "calm under pressure", "slept well"}),
     ),
-    "mood_valence": (
-        "high",
-        frozenset({
-            "happy", "glad", "excited", "great", "wonderful", "grateful", "joy", "joyful", "proud", "love",
-            "enjoy", "enjoyed", "fantastic", "delighted", "optimistic", "good",
-        }),
-        frozenset({
-            "sad", "unhappy", "upset", "angry", "frustrated", "disappointed", "terrible", "awful", "lonely",
-            "miserable", "depressed", "hate", "bad", "pessimistic",
-        }),
-    ),
     "energy_level": (
         "high",
         frozenset({"energetic", "energized", "motivated", "productive", "active", "pumped", "fresh", "focused"}),
@@ -113,31 +105,3 @@ TRAIT_LEXICONS: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
 }
 
 NEGATIONS = frozenset({"not", "no", "never", "hardly", "rarely", "don't", "dont", "isn't", "wasn't", "without", "nor"})
-
-# Story sentiment (Mosaic plugin metadata): memorial writing, so grief words are negative but
-# warmth, gratitude and pride words are positive.
-POSITIVE_WORDS = frozenset({
-    "love", "loved", "loving", "happy", "happiest", "joy", "joyful", "laugh", "laughed", "laughter", "smile",
-    "smiled", "kind", "kindness", "warm", "warmth", "generous", "proud", "grateful", "gratitude", "beautiful",
-    "wonderful", "fun", "funny", "cherish", "cherished", "gentle", "brave", "best", "favorite", "favourite",
-    "adored", "celebrate", "celebrated", "blessed", "hope", "peace", "peaceful", "delight", "delighted",
-    "amazing", "great", "good", "care", "caring", "sweet", "thank", "thankful", "inspire", "inspired",
-})
-NEGATIVE_WORDS = frozenset({
-    "sad", "sadness", "grief", "grieve", "grieving", "loss", "lost", "miss", "missed", "cry", "cried", "tears",
-    "pain", "painful", "hard", "difficult", "sick", "illness", "hospital", "died", "death", "angry", "anger",
-    "fear", "afraid", "lonely", "alone", "sorry", "regret", "worst", "terrible", "awful", "hurt", "struggle",
-    "struggled", "broken", "bad", "funeral",
-})
-
-STOPWORDS = frozenset("""
-a about above after again against all also am an and any are as at be because been before being below
-between both but by can could did do does doing down during each even ever every few for from further
-get got had has have having he her here hers herself him himself his how i if in into is it its itself
-just like made make many me more most much my myself never no nor not now of off on once one only or
-other our ours ourselves out over own really said same say she should so some still such than that the
-their theirs them themselves then there these they thing things this those through to too under until up
-upon us very was we were what when where which while who whom why will with would you your yours yourself
-yourselves always back day days way time times went come came going know knew told tell us lot lots
-around another away well much first last long little big years year old new two three see saw
-""".split())

@@ -5,16 +5,20 @@ For each trait, an observation with p high-pole and n low-pole anchor hits gives
     weight = SOURCE_WEIGHT[source_type] * (1 - exp(-(p + n) / 2))
 so one passing remark in a chat counts for little and a document full of anchors for more, but free
 text never reaches an assessment's weight.
+
+mood_valence comes from VADER instead of an anchor list: value = (compound + 1) / 2, and the hits are
+the tokens VADER's lexicon knows (so a text without any sentiment word gives no evidence).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from functools import lru_cache
 
-from assets.persona.evidence.lexicons import NEGATIONS, STOPWORDS, TRAIT_LEXICONS
+from assets.mood import keywords as kw
+from assets.mood import text_model
+from assets.persona.evidence.lexicons import NEGATIONS, TRAIT_LEXICONS
 from assets.persona.evidence.model import Evidence, Observation
 
 SOURCE_WEIGHT = {"interview": 0.7, "document": 0.6, "chat_log": 0.5, "api_import": 0.4}
@@ -67,20 +71,34 @@ def lexicon_weight(source_type: str, hits: int) -> float:
     return SOURCE_WEIGHT.get(source_type, 0.4) * (1 - math.exp(-hits / 2))
 
 
+VALENCE_TRAIT = ("mood_valence", "high")
+
+
+def valence_counts(text: str) -> tuple[float, int] | None:
+    """(value in [0, 1], VADER lexicon hits) of a text, None when VADER knows none of its words."""
+    lexicon = text_model.vader().lexicon
+    hits = sum(1 for t in tokenize(text) if t in lexicon)
+    if not hits:
+        return None
+    return (text_model.vader_compound(text) + 1) / 2, hits
+
+
 def text_evidence(obs: Observation) -> list[Evidence]:
     out = []
+    valence = valence_counts(obs.content_raw)
+    if valence is not None:
+        trait, volatility = VALENCE_TRAIT
+        out.append(Evidence(trait, round(valence[0], 4), "numeric", volatility,
+                            lexicon_weight(obs.source_type, valence[1]), obs.observation_id, obs.observed_at, "vader"))
     for trait, (high, low) in sorted(anchor_counts(obs.content_raw).items()):
         volatility = TRAIT_LEXICONS[trait][0]
         out.append(Evidence(
             trait, round(lexicon_value(high, low), 4), "numeric", volatility,
             lexicon_weight(obs.source_type, high + low), obs.observation_id, obs.observed_at, "lexicon",
         ))
-    return out
+    return sorted(out, key=lambda e: e.trait)
 
 
-def keywords(text: str, k: int = 8, min_length: int = 3) -> list[tuple[str, int]]:
-    """Top-k content words by count (ties alphabetical), stopwords and short tokens dropped."""
-    counts = Counter(t.strip("'") for t in tokenize(text))
-    ranked = sorted(((w, c) for w, c in counts.items() if len(w) >= min_length and w not in STOPWORDS),
-                    key=lambda wc: (-wc[1], wc[0]))
-    return ranked[:k]
+def keywords(text: str, k: int = 8) -> list[tuple[str, int]]:
+    """Top-k key phrases (YAKE, assets.mood.keywords) with their counts."""
+    return kw.keywords(text, k)
