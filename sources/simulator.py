@@ -370,27 +370,27 @@ def _run_one(conn, rng, counts: Counter, long_only: bool = False) -> None:
 
 
 def _worker(url: str, index: int, deadline: float, interval: float, seed: int, long_transactions: bool,
-            counts: Counter, lock: threading.Lock, errors: list) -> None:
+            counts: Counter, lock: threading.Lock, errors: list, stop: threading.Event) -> None:
     rng = random.Random(seed * 1000 + index)
     local: Counter = Counter()
     try:
         with psycopg.connect(url, application_name=f"tessera-simulator-{index}") as conn:
             conn.autocommit = True  # each operation is its own explicit transaction
             next_at = time.monotonic()
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and not stop.is_set():
                 if long_transactions and index == 0 and rng.random() < 0.15:
-                    _long_transaction(conn, rng, local, deadline)
+                    _long_transaction(conn, rng, local, deadline, stop)
                 else:
                     _run_one(conn, rng, local)
                 next_at += interval * rng.uniform(0.5, 1.5)
-                time.sleep(max(0.0, min(next_at, deadline) - time.monotonic()))
+                stop.wait(max(0.0, min(next_at, deadline) - time.monotonic()))
     except Exception as exc:  # surfaced by simulate()
         errors.append(exc)
     with lock:
         counts.update(local)
 
 
-def _long_transaction(conn, rng, counts: Counter, deadline: float) -> None:
+def _long_transaction(conn, rng, counts: Counter, deadline: float, stop: threading.Event) -> None:
     """A few writes left open for 1 to 3 s, so transactions started later commit first."""
     ops: Counter = Counter()
     try:
@@ -402,7 +402,7 @@ def _long_transaction(conn, rng, counts: Counter, deadline: float) -> None:
                         ops[operation(conn, rng)] += 1
                 except _Nothing:
                     ops["skipped"] += 1
-            time.sleep(max(0.0, min(rng.uniform(1.0, 3.0), deadline - time.monotonic())))
+            stop.wait(max(0.0, min(rng.uniform(1.0, 3.0), deadline - time.monotonic())))  # commits early on stop
     except RACES:
         counts["conflicts"] += 1
         return
@@ -411,9 +411,12 @@ def _long_transaction(conn, rng, counts: Counter, deadline: float) -> None:
 
 
 def simulate(source_url: str, *, seconds: float, rate: float, seed: int = 0, connections: int = 4,
-             long_transactions: bool = True) -> dict:
+             long_transactions: bool = True, stop: threading.Event | None = None) -> dict:
     """Write to the source for `seconds` at about `rate` operations/s over `connections` connections.
-    Returns the count of each operation (plus long_transactions, conflicts, skipped, seconds)."""
+    Returns the count of each operation (plus long_transactions, conflicts, skipped, seconds, and
+    stopped when `stop` was set before the time was up: each worker then ends after the operation it
+    is in, so every write is either committed whole or not at all)."""
+    stop = stop or threading.Event()
     if connections < 1 or rate <= 0:
         raise ValueError("connections must be >= 1 and rate > 0")
     counts: Counter = Counter()
@@ -425,7 +428,7 @@ def simulate(source_url: str, *, seconds: float, rate: float, seed: int = 0, con
     threads = [
         threading.Thread(
             target=_worker,
-            args=(source_url, i, deadline, interval, seed, long_transactions, counts, lock, errors),
+            args=(source_url, i, deadline, interval, seed, long_transactions, counts, lock, errors, stop),
             name=f"simulator-{i}",
             daemon=True,
         )
@@ -434,11 +437,17 @@ def simulate(source_url: str, *, seconds: float, rate: float, seed: int = 0, con
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        while thread.is_alive():  # a timed join lets the main thread take SIGTERM / Ctrl-C
+            try:
+                thread.join(timeout=0.5)
+            except KeyboardInterrupt:
+                stop.set()
     if errors:
         raise errors[0]
     result = dict(sorted(counts.items()))
     result["seconds"] = round(time.monotonic() - started, 2)
+    if stop.is_set():
+        result["stopped"] = True
     log.info("simulator: %s", result)
     return result
 
@@ -454,7 +463,10 @@ def simulate_command(seconds: float, rate: float, seed: int, connections: int, l
     """Keep writing to the source database as the apps would (inserts, edits, deletes, privacy flips)."""
     from orchestration.settings import Settings
 
+    from orchestration.console import stop_on_signal
+
     url = Settings.from_env().source_database_url()
-    counts = simulate(url, seconds=seconds, rate=rate, seed=seed, connections=connections,
-                      long_transactions=long_transactions)
+    with stop_on_signal(grace=10) as stop:  # SIGTERM / Ctrl-C: finish the operations in flight, then report
+        counts = simulate(url, seconds=seconds, rate=rate, seed=seed, connections=connections,
+                          long_transactions=long_transactions, stop=stop)
     click.echo(json.dumps(counts, indent=2))

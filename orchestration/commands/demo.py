@@ -45,48 +45,65 @@ def _source_is_empty(url: str) -> bool:
 @click.option("--seed", default=DEMO_SCALE["seed"], show_default=True)
 def demo(users: int, days: int, seed: int) -> None:
     """Start the embedded Postgres, apply the schemas, seed a small dataset, materialize every asset,
-    and print where everything is."""
+    and print where everything is. The terminal gets one line per step and asset group; Dagster's
+    events, dbt's output and any traceback go to the log file the summary names."""
+    from orchestration.commands.materialize import log_path
+    from orchestration.console import EXIT_INTERRUPTED, quiet_console, stop_on_signal
+
     started = time.monotonic()
     settings = Settings.from_env()
+    log = log_path(settings, "demo")
+    with quiet_console(log) as echo, stop_on_signal(echo=echo) as stop:
+        try:
+            failed = _demo(settings, users, days, seed, echo, stop, log, started)
+        except KeyboardInterrupt:
+            echo(f"interrupted: the running step rolled back; `tessera demo` again picks up from there. Log: {log}")
+            raise SystemExit(EXIT_INTERRUPTED)
+    if failed:
+        raise click.ClickException("some runs failed: " + "; ".join(f"{r.keys[0]}: {r.failed_steps}" for r in failed)
+                                   + f" (details in {log})")
+
+
+def _demo(settings: Settings, users: int, days: int, seed: int, echo, stop, log, started: float) -> list:
     if settings.uses_embedded:
         from orchestration.embedded import ensure_embedded_server
 
         server = ensure_embedded_server(settings)
-        click.echo(f"==> embedded Postgres running (pid {server.pid}), data in {server.pgdata}")
+        echo(f"==> embedded Postgres running (pid {server.pid}), data in {server.pgdata}")
     source_url, warehouse_url = settings.database_urls()
 
     from sources.migrate import apply_migrations
 
     applied = apply_migrations(source_url)
-    click.echo(f"==> source schemas: {len(applied)} migrations applied" if applied else "==> source schemas up to date")
+    echo(f"==> source schemas: {len(applied)} migrations applied" if applied else "==> source schemas up to date")
 
     if _source_is_empty(source_url):
         from sources.generator import generate
 
-        click.echo(f"==> seeding --users {users} --days {days} --seed {seed}")
+        echo(f"==> seeding --users {users} --days {days} --seed {seed}")
         report = generate(source_url, users=users, days=days, seed=seed)
-        click.echo(f"    {report.rows:,} rows in {report.seconds:.1f}s ({report.rows_per_second:,.0f} rows/s)")
+        echo(f"    {report.rows:,} rows in {report.seconds:.1f}s ({report.rows_per_second:,.0f} rows/s)")
     else:
-        click.echo("==> source already holds data; not seeding again (tessera seed --reset to start over)")
+        echo("==> source already holds data; not seeding again (tessera seed --reset to start over)")
 
-    from orchestration.commands.materialize import materialize_all
+    from orchestration.commands.materialize import materialize_all, summary_lines
 
-    click.echo("==> materializing every asset")
-    results = materialize_all(backfill_days=days)
+    echo("==> materializing every asset (one line per asset group and stage)")
+    results = materialize_all(backfill_days=days, echo=echo, stop=stop)
 
-    click.echo("\nSource database (app):")
+    echo("\nSource database (app):")
     for schema, (tables, rows) in schema_row_counts(source_url, ("mindflow", "mosaic", "personakit", "coach", "devassist")).items():
-        click.echo(f"  {schema:<22} {tables:>3} tables {rows:>10,} rows")
-    click.echo("Warehouse database (warehouse):")
+        echo(f"  {schema:<22} {tables:>3} tables {rows:>10,} rows")
+    echo("Warehouse database (warehouse):")
     for schema, (tables, rows) in schema_row_counts(
         warehouse_url, ("raw\\_%", "staging", "intermediate", "marts", "analytics", "vectors", "persona", "search", "quality")
     ).items():
-        click.echo(f"  {schema:<22} {tables:>3} tables {rows:>10,} rows")
-    failed = [r for r in results if not r.success]
-    click.echo(f"\nRuns: {len(results) - len(failed)} succeeded, {len(failed)} failed")
-    click.echo(f"Data lives in {settings.home} (Postgres data in {settings.pgdata}, Dagster in {settings.dagster_home})")
-    click.echo(f"Source:    {source_url}\nWarehouse: {warehouse_url}")
-    click.echo("Open the Dagster UI with `make dev` (http://127.0.0.1:3000); search with `tessera search \"QUERY\" --user USER_ID`.")
-    click.echo(f"Done in {time.monotonic() - started:.0f}s.")
-    if failed:
-        raise click.ClickException("some runs failed: " + "; ".join(f"{r.keys[0]}: {r.failed_steps}" for r in failed))
+        echo(f"  {schema:<22} {tables:>3} tables {rows:>10,} rows")
+    echo("")
+    for line in summary_lines(results, log, time.monotonic() - started):
+        echo(line)
+    echo(f"Data lives in {settings.home} (Postgres data in {settings.pgdata}, Dagster in {settings.dagster_home})")
+    echo(f"Source:    {source_url}\nWarehouse: {warehouse_url}")
+    echo("Next: the Dagster UI with `make dev` (http://127.0.0.1:3000); notebooks in notebooks/ (polars);")
+    echo("      search with `tessera search \"QUERY\" --user USER_ID`.")
+    return [r for r in results if not r.success]

@@ -83,47 +83,121 @@ def _single_run(graph, keys) -> bool:
                and graph.get(k).backfill_policy.max_partitions_per_run is None for k in keys)
 
 
-def materialize_all(patterns: tuple[str, ...] = (), backfill_days: int | None = None, echo=click.echo,
-                    max_runs_per_stage: int = 16) -> list[StageResult]:
-    settings = Settings.from_env()
-    ensure_dagster_home(settings)
-    import dagster as dg
+@dataclass
+class Stage:
+    keys: list
+    label: str
+    groups: dict[str, int]
+    runs: list[tuple[str | None, dict[str, str], str]]
+    skipped: str | None = None
 
-    from orchestration.definitions import defs
 
-    instance = dg.DagsterInstance.get()
-    graph = defs.resolve_asset_graph()
-    results = []
+def _plan(graph, instance, patterns, backfill_days, max_runs_per_stage) -> list[Stage]:
+    from orchestration.console import counts_by_group
+
+    stages = []
     for partitions_def, keys in plan_stages(graph, _select(graph, patterns)):
-        job = defs.resolve_implicit_job_def_def_for_assets(keys)
         label = ", ".join(k.to_user_string() for k in keys[:4]) + (f" (+{len(keys) - 4} more)" if len(keys) > 4 else "")
+        groups = counts_by_group(keys, lambda k: graph.get(k).group_name)
         runs: list[tuple[str | None, dict[str, str], str]] = []
         if partitions_def is None:
             runs.append((None, {}, ""))
         else:
             chosen = partitions_to_run(partitions_def, instance, backfill_days)
             if not chosen:
-                echo(f"skipping {label}: no partitions yet")
+                stages.append(Stage(keys, label, groups, [], skipped="no partitions yet"))
                 continue
             if len(chosen) > 1 and _single_run(graph, keys):
                 runs.append((None, {RANGE_START_TAG: chosen[0], RANGE_END_TAG: chosen[-1]},
-                             f" [partitions {chosen[0]}..{chosen[-1]}]"))
+                             f"partitions {chosen[0]}..{chosen[-1]}"))
             else:
-                if len(chosen) > max_runs_per_stage:
-                    echo(f"    ({len(chosen)} partitions in range; running the latest {max_runs_per_stage})")
-                    chosen = chosen[-max_runs_per_stage:]
-                runs += [(key, {}, f" [partition {key}]") for key in chosen]
-        for partition_key, tags, suffix in runs:
-            echo(f"==> {label}{suffix}")
+                chosen = chosen[-max_runs_per_stage:]
+                runs += [(key, {}, f"partition {key}") for key in chosen]
+        stages.append(Stage(keys, label, groups, runs))
+    return stages
+
+
+def materialize_all(patterns: tuple[str, ...] = (), backfill_days: int | None = None, echo=click.echo,
+                    max_runs_per_stage: int = 16, stop=None) -> list[StageResult]:
+    """Run the selected assets stage by stage; echo one line per asset group of each stage
+    ("[i/N] group  materialized/planned assets  checks  seconds") and, plainly, the warnings that
+    matter (failed steps, failed blocking checks, blocking checks that did not run). `stop` (a
+    threading.Event set on SIGTERM/Ctrl-C) ends the loop after the run in progress."""
+    settings = Settings.from_env()
+    ensure_dagster_home(settings)
+    import dagster as dg
+
+    from orchestration.console import digest_run, group_line, merge_digests
+    from orchestration.definitions import defs
+
+    instance = dg.DagsterInstance.get()
+    graph = defs.resolve_asset_graph()
+    group_of = lambda key: graph.get(key).group_name or "default"  # noqa: E731
+    stages = _plan(graph, instance, patterns, backfill_days, max_runs_per_stage)
+    total = sum(len(stage.groups) for stage in stages)
+    line_no = 0
+    results = []
+    for stage in stages:
+        if stage.skipped:
+            for group in stage.groups:
+                line_no += 1
+                echo(f"[{line_no:>{len(str(total))}}/{total}] {group:<18} skipped: {stage.skipped}")
+            continue
+        job = defs.resolve_implicit_job_def_def_for_assets(stage.keys)
+        blocking = {k.to_user_string() for k in graph.get_check_keys_for_assets(set(stage.keys))
+                    if graph.get_check_spec(k).blocking}
+        digests = []
+        for partition_key, tags, note in stage.runs:
             started = time.monotonic()
-            result = job.execute_in_process(instance=instance, asset_selection=keys, partition_key=partition_key,
+            result = job.execute_in_process(instance=instance, asset_selection=stage.keys, partition_key=partition_key,
                                             tags=tags, raise_on_error=False)
-            failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-            seconds = time.monotonic() - started
-            results.append(StageResult([k.to_user_string() for k in keys], partition_key, result.success,
-                                       seconds, result.run_id, failed))
-            echo(f"    {'ok' if result.success else 'FAILED: ' + ', '.join(failed)} in {seconds:.1f}s")
+            events = result.all_events
+            failed = [e.step_key for e in events if e.event_type_value == "STEP_FAILURE"]
+            results.append(StageResult([k.to_user_string() for k in stage.keys], partition_key, result.success,
+                                       time.monotonic() - started, result.run_id, failed))
+            timed = [_Timed(r.dagster_event, r.timestamp) for r in instance.all_logs(result.run_id)
+                     if r.dagster_event is not None]
+            digests.append(digest_run(timed, group_of, stage.groups, blocking))
+            if stop is not None and stop.is_set():  # Dagster ended the run at a step boundary
+                raise KeyboardInterrupt
+        digest = merge_digests(digests)
+        notes = [note for _, _, note in stage.runs if note]
+        suffix = (f"  [{notes[0]}]" if len(notes) == 1 else f"  [{len(notes)} partitions]") if notes else ""
+        for summary in digest.groups:
+            line_no += 1
+            echo(group_line(summary, line_no, total, suffix))
+        for warning in dict.fromkeys(digest.warnings):
+            echo(f"    WARNING {warning}")
     return results
+
+
+class _Timed:
+    """A Dagster event with the timestamp of its event-log entry."""
+
+    def __init__(self, event, timestamp: float) -> None:
+        self._event, self.timestamp = event, timestamp
+
+    def __getattr__(self, name):
+        return getattr(self._event, name)
+
+
+def log_path(settings: Settings, command: str) -> "Path":
+    from datetime import datetime
+    from pathlib import Path
+
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path(settings.home) / "logs" / f"{command}-{stamp}.log"
+
+
+def summary_lines(results: list[StageResult], log: "Path", seconds: float) -> list[str]:
+    failed = [r for r in results if not r.success]
+    lines = [f"Runs: {len(results) - len(failed)} succeeded, {len(failed)} failed, in {seconds:.0f}s"]
+    for r in failed:
+        partition = f" [partition {r.partition}]" if r.partition else ""
+        lines.append(f"  FAILED {r.keys[0]}{' (+%d more)' % (len(r.keys) - 1) if len(r.keys) > 1 else ''}{partition}: "
+                     f"{', '.join(r.failed_steps) or 'see the log'} (run {r.run_id})")
+    lines.append(f"Full log (Dagster events, dbt output, tracebacks): {log}")
+    return lines
 
 
 @click.command()
@@ -134,7 +208,19 @@ def materialize_all(patterns: tuple[str, ...] = (), backfill_days: int | None = 
 def materialize(select: tuple[str, ...], backfill_days: int | None) -> None:
     """Materialize assets in process (all, or those matching SELECT: an asset key like
     marts/journals_view, a schema like raw_mindflow, or a group like ingest)."""
-    results = materialize_all(select, backfill_days)
+    from orchestration.console import EXIT_INTERRUPTED, quiet_console, stop_on_signal
+
+    settings = Settings.from_env()
+    log = log_path(settings, "materialize")
+    started = time.monotonic()
+    with quiet_console(log) as echo, stop_on_signal(echo=echo) as stop:
+        try:
+            results = materialize_all(select, backfill_days, echo=echo, stop=stop)
+        except KeyboardInterrupt:
+            echo(f"interrupted: the running step rolled back; the next run picks up from there. Log: {log}")
+            raise SystemExit(EXIT_INTERRUPTED)
+        for line in summary_lines(results, log, time.monotonic() - started):
+            echo(line)
     failed = [r for r in results if not r.success]
     if failed:
-        raise click.ClickException(f"{len(failed)} of {len(results)} runs failed; see the Dagster UI (make dev)")
+        raise click.ClickException(f"{len(failed)} of {len(results)} runs failed; see {log}")

@@ -13,6 +13,10 @@
 -- depends_on: {{ ref('stg_mindflow__journal_entry_tags') }}
 -- depends_on: {{ ref('stg_mindflow__tags') }}
 -- depends_on: {{ ref('stg_mindflow__attachments') }}
+-- Its blocking relationships test (user_id -> user_profile_view.id) needs user_profile_view built first:
+-- declared here so the profile view is an ancestor, and `--indirect-selection buildable` runs the
+-- test whenever journals_view is built alone (a daemon refresh), instead of skipping it.
+-- depends_on: {{ ref('user_profile_view') }}
 {{ config(
     materialized='incremental',
     unique_key='id',

@@ -67,13 +67,13 @@ days as (
         m.user_id,
         m.year,
         m.month,
-        d::date as day
+        d.day::date as day
     from months as m
     cross join lateral generate_series(
         make_date(m.year, m.month, 1),
         (make_date(m.year, m.month, 1) + interval '1 month - 1 day')::date,
         interval '1 day'
-    ) as d
+    ) as d(day)  -- a named column: a bare `d` (the set-returning function's alias) is a column sqlglot cannot resolve
 ),
 
 calendars as (
