@@ -36,7 +36,7 @@ decisions as (
         g.agent_session_id,
         count(*) filter (where g.approved) as approvals,
         count(*) filter (where not g.approved) as rejections,
-        count(*) filter (where g.approved and g.event_type in ('pre_agent_spawn', 'consensus_check')) as spawn_approvals,
+        count(*) filter (where {{ grants_spawn_approval('g') }}) as spawn_approvals,
         max(g._ingested_at) as _ingested_at
     from {{ ref('stg_devassist__governance_events') }} as g
     where g.agent_session_id in (select agent_session_id from sessions)
