@@ -53,18 +53,24 @@ def erased_subjects_are_gone(warehouse: WarehouseDatabase) -> dg.AssetCheckResul
     group_name="operations",
     retry_policy=dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL),
     description="Applies the seeds' retention rules: raw copies (audit logs 7 years, application logs 30 days, "
-    "API requests 90 days, coach audit 180 days, dialogue 365 days) and, through the mood area, raw mood events "
-    "(1 year) and activity events (6 months); reports what it removed. Run daily by the retention_daily schedule.",
+    "API requests 90 days, coach audit 180 days, dialogue 365 days; the AI assistant's cleanup_old_data: governance "
+    "events 7 years, user sessions 2 years, completed agent sessions 1 year) and, through the mood area, raw mood "
+    "events (1 year) and activity events (6 months); reports what it removed (metadata and one "
+    "tessera_meta.retention_log row per table and run). Run daily by the retention_daily schedule.",
 )
 def retention_log(context: dg.AssetExecutionContext, warehouse: WarehouseDatabase) -> dg.MaterializeResult:
     with warehouse.connect() as conn:
         removed = retention.apply_retention(conn)
+        retention.record_run(conn, removed, context.run_id)
         conn.commit()
+    rules = retention.rule_descriptions()
     context.log.info("retention removed %s rows", sum(removed.values()))
     return dg.MaterializeResult(metadata={
         "rows_removed": sum(removed.values()),
         "by_table": dg.MetadataValue.md("\n".join(["| table | removed |", "|---|---|"] +
                                                   [f"| {t} | {n} |" for t, n in removed.items()])),
+        "rules": dg.MetadataValue.json({t: rules.get(t, "") for t in removed}),
+        "report_table": dg.MetadataValue.text("tessera_meta.retention_log"),
     })
 
 
