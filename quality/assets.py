@@ -31,7 +31,7 @@ def rule_input_keys() -> list[dg.AssetKey]:
     deps=rule_input_keys(),
     automation_condition=dg.AutomationCondition.eager(),
     description="Rows of the raw tables that break a row-level rule (quality/rules.py), with reason, row "
-    "and run id; released when the source fixes them. Downstream readers skip quality.active_quarantine.",
+    "and run id; released when the source fixes them. AI outputs and search skip quality.active_quarantine; read views keep the rows flagged (staging quality_issues).",
     kinds={"postgres"},
 )
 def quarantine(context: dg.AssetExecutionContext, warehouse: WarehouseDatabase) -> dg.MaterializeResult:

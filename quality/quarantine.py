@@ -3,8 +3,10 @@
 Contract shared by every area:
 - `quality.quarantine` holds one row per (source_table, record_key, rule) while the rule fails;
   `released_at` is set when a later run finds the row fixed (the history stays).
-- Downstream readers skip quarantined rows with `not_quarantined(...)` (Python/psycopg) or the dbt
-  macro `not_quarantined` (dbt_project/macros), both reading `quality.active_quarantine`.
+- Stores the privacy rules govern (embeddings, insights, mood inference, search, traits) skip
+  quarantined rows with `not_quarantined(...)` (Python/psycopg) or the dbt macro `not_quarantined`,
+  both reading `quality.active_quarantine`. Read views keep them, flagged: dbt staging carries the
+  rules a row breaks as `quality_issues` (macro `quality_issues`, dbt_project/macros/quarantine.sql).
 """
 
 from __future__ import annotations

@@ -127,6 +127,20 @@ def not_quarantined_rows(id: str, source_table: str, key_column: str, severity: 
     )
 
 
+def quarantined_rows_flagged(id: str, source_table: str, key_column: str, flag_column: str,
+                             severity: str = ERROR) -> Expect:
+    """Read views keep rows that break a quality rule and flag them: every row of `source_table` in
+    quality.active_quarantine must carry `flag_column` true (and no clean row may)."""
+    return no_rows(
+        id,
+        f"t.{flag_column} IS DISTINCT FROM EXISTS (SELECT 1 FROM quality.active_quarantine aq "
+        f"WHERE aq.source_table = '{source_table}' AND aq.record_key = t.{key_column}::text)",
+        severity,
+        (key_column, flag_column),
+        f"rows of {source_table} in quarantine are flagged in {flag_column}, and only they",
+    )
+
+
 def rule_expectation(rule: RowRule) -> Expect:
     """A row-level rule as an expectation: breaking rows must all be in the quarantine.
 
@@ -191,7 +205,7 @@ DERIVED_SUITES: tuple[Suite, ...] = (
     # dbt read views (seed 004, 003, 000)
     Suite("marts", "journals_view", "marts", True, ("id",), (
         not_null("user_id"), in_set("mood", MOODS), between("word_count", 0, None),
-        not_quarantined_rows("no_quarantined_entries", "mindflow.journal_entries", "id"),
+        quarantined_rows_flagged("quarantined_entries_flagged", "mindflow.journal_entries", "id", "has_quality_issues"),
         no_rows("no_soft_deleted", "t.deleted_at IS NOT NULL", ERROR, ("deleted_at",), "soft-deleted entries leave the view"),
     ), description="Read view of live journal entries (seed 004)"),
     Suite("marts", "user_profile_view", "marts", False, ("id",), (
@@ -202,14 +216,16 @@ DERIVED_SUITES: tuple[Suite, ...] = (
     ), description="Mood calendar per user and month (seed 004)"),
     Suite("marts", "active_agent_sessions", "marts", False, ("agent_session_id",), (
         in_set("status", ["running", "pending_approval", "approved"]),
-        no_rows("running_has_approval", "t.status = 'running' AND coalesce(t.approvals, 0) = 0", ERROR,
-                ("status", "approvals"), "governance: no running session without approval"),
+        no_rows("running_has_approval", "t.running_without_approval", ERROR,
+                ("running_without_approval",), "governance: no running session without approval (the mart shows them flagged)"),
     ), description="Agent sessions in flight (seed 003)"),
     Suite("marts", "user_activity_summary", "marts", False, ("user_id",), (
         between("total_sessions", 0, None, WARN), between("total_cost", 0, None, WARN),
     ), description="Per-developer agent usage (seed 003)"),
     Suite("marts", "story_access", "marts", True, ("user_id", "story_id"), (
-        not_quarantined_rows("no_quarantined_stories", "mosaic.stories", "story_id"),
+        quarantined_rows_flagged("quarantined_stories_flagged", "mosaic.stories", "story_id", "has_quality_issues"),
+        no_rows("quarantined_stories_only_for_submitter", "t.has_quality_issues AND t.access_reason <> 'submitter'", ERROR,
+                ("has_quality_issues", "access_reason"), "a story breaking a quality rule is shown to its submitter only"),
     ), description="Stories each user may access (seed 000 user_can_access_story)"),
     # analytics (seed 004, TimescaleDB section)
     Suite("analytics", "mood_events", "analytics", True, (), (

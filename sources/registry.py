@@ -6,7 +6,8 @@ Adding a table to ingest is one entry here (and its migration). Fields:
   (column, parent_table) when the user is found through a parent row.
 - soft_delete: the column that marks a soft delete, if any.
 - audit: audit trails are kept on erasure (DESIGN.md rule 1) and only aged out by retention.
-- retention: (timestamp column, Postgres interval) applied by the retention assets.
+- retention: (timestamp column, Postgres interval[, SQL condition]) applied by the retention assets: rows
+  whose column is older than the interval (and that meet the condition, a constant of this module) go.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class SourceTable:
     owner: str | tuple[str, str] | None = None
     soft_delete: str | None = None
     audit: bool = False
-    retention: tuple[str, str] | None = None
+    retention: tuple[str, str] | tuple[str, str, str] | None = None
     description: str = ""
 
     @property
@@ -104,12 +105,16 @@ TABLES: tuple[SourceTable, ...] = (
     _t("coach", "outbox", description="Vector-store outbox"),
     # AI Development Assistant (seed 003)
     _t("devassist", "users", key=("user_id",), owner="user_id", description="Developers"),
-    _t("devassist", "user_sessions", key=("session_id",), owner="user_id", description="Login sessions"),
+    # retention: the seed's cleanup_old_data (governance events 7 years, user sessions 2 years after they
+    # ended, completed agent sessions 1 year after completion), applied to the warehouse copies
+    _t("devassist", "user_sessions", key=("session_id",), owner="user_id", retention=("ended_at", "2 years"),
+       description="Login sessions"),
     _t("devassist", "session_activities", key=("activity_id",), owner=("session_id", "user_sessions"),
        description="Activities within sessions"),
-    _t("devassist", "agent_sessions", key=("agent_session_id",), owner="user_id", description="AI agent lifecycle"),
+    _t("devassist", "agent_sessions", key=("agent_session_id",), owner="user_id",
+       retention=("completed_at", "1 year", "status = 'completed'"), description="AI agent lifecycle"),
     _t("devassist", "governance_events", key=("event_id",), owner=("agent_session_id", "agent_sessions"),
-       description="Governance decisions"),
+       retention=("created_at", "7 years"), description="Governance decisions"),
     _t("devassist", "validation_results", key=("result_id",), description="Validator outcomes"),
     _t("devassist", "agent_interactions", key=("interaction_id",), owner=("agent_session_id", "agent_sessions"),
        description="Agent turns"),

@@ -13,6 +13,9 @@ Several connections write at once, at about `rate` operations per second in tota
   governance event) -> running (the governance trigger checks it) -> completed, or blocked;
 - long transactions (when enabled): on the first connection, a few writes left open for 1 to 3 s and
   committed after transactions that started later.
+App-maintained summaries are kept current as the apps keep them: a journal write (insert, edit, soft
+delete) recomputes the author's `mindflow.user_streaks` row in the same transaction, and an agent
+session write moves its developer's `devassist.users.last_active_at`.
 Every write respects the schema's checks, keys and triggers; a race with another connection (the row
 was deleted meanwhile, a deadlock) rolls that operation back and is counted under "conflicts".
 """
@@ -73,6 +76,40 @@ def _text():
 
 
 # --- MindFlow ------------------------------------------------------------------------------------
+# The app's streak upkeep (seed 004 user_streaks): from the user's live entries, runs of consecutive
+# dates; the current streak is the run ending at the last entry date; totals over live entries. The
+# per-user advisory lock is taken after the entry write, so whichever transaction recomputes last
+# sees every committed write of the others (concurrent writers of one user serialize here).
+_STREAK_UPKEEP = """
+WITH days AS (
+    SELECT date, word_count, date - (row_number() OVER (ORDER BY date))::int AS run_key
+      FROM mindflow.journal_entries WHERE user_id = %(user)s AND deleted_at IS NULL
+), runs AS (
+    SELECT min(date) AS run_start, max(date) AS run_end, count(*) AS n, sum(word_count) AS words
+      FROM days GROUP BY run_key
+), facts AS (
+    SELECT coalesce(sum(n), 0)::int AS total, coalesce(sum(words), 0)::int AS words,
+           coalesce(max(n), 0)::int AS longest, max(run_end) AS last,
+           coalesce((array_agg(n ORDER BY run_end DESC))[1], 0)::int AS current,
+           (array_agg(run_start ORDER BY run_end DESC))[1] AS start
+      FROM runs
+)
+INSERT INTO mindflow.user_streaks (user_id, current_streak, longest_streak, last_entry_date, streak_start_date,
+                                   total_entries, total_words)
+SELECT %(user)s, current, longest, last, start, total, words FROM facts
+ON CONFLICT (user_id) DO UPDATE SET
+    current_streak = EXCLUDED.current_streak, longest_streak = EXCLUDED.longest_streak,
+    last_entry_date = EXCLUDED.last_entry_date, streak_start_date = EXCLUDED.streak_start_date,
+    total_entries = EXCLUDED.total_entries, total_words = EXCLUDED.total_words
+"""
+
+
+def keep_streak_current(conn, user_id) -> None:
+    """Recompute `user_id`'s user_streaks row from their live entries, as the app does on every write."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('mindflow.user_streaks:' || %s::text, 0))", (user_id,))
+    conn.execute(_STREAK_UPKEEP, {"user": user_id})
+
+
 def entry_insert(conn, rng):
     text = _text()
     (user_id,) = _pick(conn, rng, "mindflow.users", "id", "deleted_at IS NULL")
@@ -100,12 +137,13 @@ def entry_insert(conn, rng):
         "INSERT INTO mindflow.audit_logs (user_id, action, metadata) VALUES (%s, 'ENTRY_CREATE', %s)",
         (user_id, json.dumps({"entryId": str(entry_id)})),
     )
+    keep_streak_current(conn, user_id)
     return "entry_insert"
 
 
 def entry_edit(conn, rng):
     text = _text()
-    entry_id, mood = _pick(conn, rng, "mindflow.journal_entries", "id", "deleted_at IS NULL", "id, mood")
+    entry_id, mood, user_id = _pick(conn, rng, "mindflow.journal_entries", "id", "deleted_at IS NULL", "id, mood, user_id")
     title, content = text.journal_entry(rng, mood or "neutral", rng.sample(text.TAGS, 2), rng.randint(40, 220))
     content = content[:9000]
     words = text.markdown_word_count(content)
@@ -115,14 +153,16 @@ def entry_edit(conn, rng):
             WHERE id = %s""",
         (title[:200], content, words, text.reading_time_seconds(words), entry_id),
     )
+    keep_streak_current(conn, user_id)  # total_words moves with the word count
     return "entry_edit"
 
 
 def entry_soft_delete(conn, rng):
-    (entry_id,) = _pick(conn, rng, "mindflow.journal_entries", "id", "deleted_at IS NULL")
+    entry_id, user_id = _pick(conn, rng, "mindflow.journal_entries", "id", "deleted_at IS NULL", "id, user_id")
     conn.execute(
         "UPDATE mindflow.journal_entries SET deleted_at = now(), version = version + 1 WHERE id = %s", (entry_id,)
     )
+    keep_streak_current(conn, user_id)
     return "entry_soft_delete"
 
 
@@ -292,6 +332,7 @@ def agent_session_insert(conn, rng):
            VALUES (%s, %s, 'initializing', %s, 5.0)""",
         (user_id, rng.choice(("code_review", "test_writer", "refactor", "docs")), round(rng.uniform(0.01, 2.0), 4)),
     )
+    conn.execute("UPDATE devassist.users SET last_active_at = now() WHERE user_id = %s", (user_id,))
     return "agent_session_insert"
 
 

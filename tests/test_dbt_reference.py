@@ -1,6 +1,7 @@
 """The marts recomputed independently in Python (pandas) from the raw tables, for test_dbt*.py.
 
-Each function takes the raw tables (dict of DataFrames, quarantined rows already removed) and
+Each function takes the raw tables (dict of DataFrames, every row, with `_quality_issues`: the sorted
+rule ids of the row's active quarantine entries; read views keep such rows flagged) and
 returns the mart's expected rows; `normalize` makes rows comparable (uuids as text, decimals as
 floats, timestamps in UTC, JSON parsed)."""
 
@@ -18,7 +19,7 @@ ACTIVE_STATUSES = {"running", "pending_approval", "approved"}
 
 
 def load_raw(conn, tables: list[str]) -> dict[str, pd.DataFrame]:
-    """raw_<product>.<table> as DataFrames keyed 'product.table', minus actively quarantined rows."""
+    """raw_<product>.<table> as DataFrames keyed 'product.table', each row with `_quality_issues`."""
     from sources.registry import get_table
 
     has_quarantine = conn.execute("select to_regclass('quality.active_quarantine') is not null").fetchone()[0]
@@ -27,12 +28,14 @@ def load_raw(conn, tables: list[str]) -> dict[str, pd.DataFrame]:
         t = get_table(qualified)
         cur = conn.execute(f'select * from "{t.raw_schema}"."{t.name}"')
         df = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description], dtype=object)
+        issues: dict[str, list[str]] = {}
         if has_quarantine:
-            keys = {r[0] for r in conn.execute(
-                "select record_key from quality.active_quarantine where source_table = %s", (qualified,))}
-            if keys and len(df):
-                rk = df.apply(lambda r: "|".join(str(r[k]) for k in t.key), axis=1)
-                df = df[~rk.isin(keys)]
+            for key, rule in conn.execute(
+                    "select record_key, rule from quality.quarantine where released_at is null and source_table = %s",
+                    (qualified,)):
+                issues.setdefault(key, []).append(rule)
+        rk = [("|".join(str(r[k]) for k in t.key)) for r in df.to_dict("records")]
+        df["_quality_issues"] = pd.Series([sorted(issues.get(k, [])) for k in rk], index=df.index, dtype=object)
         out[qualified] = df.reset_index(drop=True)
     return out
 
@@ -112,6 +115,7 @@ def journals_view(raw) -> list[dict]:
         out.append({**{c: r[c] for c in ("id", "user_id", "date", "title", "content", "mood", "location", "weather",
                                           "word_count", "reading_time", "is_private", "created_at", "updated_at")},
                     "user_name": r["display_name"], "user_photo": r["photo_url"],
+                    "has_quality_issues": bool(r["_quality_issues"]), "quality_issues": r["_quality_issues"],
                     "tags": tag_map.get(r["id"], []), "attachments": atts, "attachment_count": len(atts)})
     return out
 
@@ -122,6 +126,7 @@ def user_profile_view(raw, today: dt.date) -> list[dict]:
     streaks = {r["user_id"]: r for r in _rows(raw["mindflow.user_streaks"])}
     settings = {r["user_id"]: r for r in _rows(raw["mindflow.user_settings"])}
     consent = {r["user_id"]: r for r in _rows(raw["mindflow.user_gdpr_consent"])}
+    computed = entry_streaks(raw)
     midnight = dt.datetime.combine(today, dt.time(), tzinfo=dt.timezone.utc)
     out = []
     for u in _rows(users):
@@ -145,8 +150,41 @@ def user_profile_view(raw, today: dt.date) -> list[dict]:
                              "marketingConsent": gc.get("marketing_consent")},
             "joined_days_ago": days,
             "avg_words_per_entry": (s["total_words"] // total_entries) if total_entries and total_entries > 0 else 0,
+            **_streak_columns(s, computed.get(u["id"])),
         })
     return out
+
+
+def entry_streaks(raw) -> dict:
+    """user_id -> streak facts from live entries: runs of consecutive dates, the current one ending at the
+    last entry date (the app's definition, seed 004 user_streaks)."""
+    je = raw["mindflow.journal_entries"]
+    out = {}
+    for user_id, g in je[je["deleted_at"].isna()].groupby("user_id"):
+        dates = sorted(set(g["date"]))
+        runs, start, prev = [], None, None
+        for d in dates:
+            if prev is None or d != prev + dt.timedelta(days=1):
+                if prev is not None:
+                    runs.append((start, prev))
+                start = d
+            prev = d
+        runs.append((start, prev))
+        lengths = [(e - s).days + 1 for s, e in runs]
+        out[user_id] = {"total": len(g), "longest": max(lengths), "current": lengths[-1], "last": dates[-1]}
+    return out
+
+
+def _streak_columns(app: dict | None, computed: dict | None) -> dict:
+    c = computed or {"total": 0, "longest": 0, "current": 0, "last": None}
+    a = app or {}
+    return {
+        "computed_current_streak": c["current"], "computed_longest_streak": c["longest"],
+        "computed_total_entries": c["total"], "computed_last_entry_date": c["last"],
+        "streak_quality_issues": a.get("_quality_issues", []),
+        "streak_matches_entries": (a.get("current_streak", 0) == c["current"] and a.get("longest_streak", 0) == c["longest"]
+                                   and a.get("total_entries", 0) == c["total"] and a.get("last_entry_date") == c["last"]),
+    }
 
 
 def mood_calendar_cache(raw) -> list[dict]:
@@ -160,7 +198,8 @@ def mood_calendar_cache(raw) -> list[dict]:
         for day in range(1, days + 1):
             d = dt.date(year, month, day)
             cal.append({"date": d.isoformat(), "mood": moods.get(d), "hasEntry": d in moods})
-        out.append({"user_id": user_id, "year": year, "month": month, "calendar_data": cal, "entry_count": len(g)})
+        out.append({"user_id": user_id, "year": year, "month": month, "calendar_data": cal, "entry_count": len(g),
+                    "flagged_entry_count": int(sum(1 for i in g["_quality_issues"] if i))})
     return out
 
 
@@ -171,9 +210,12 @@ def active_agent_sessions(raw) -> list[dict]:
     out = []
     for r in _rows(s[s["status"].isin(ACTIVE_STATUSES)]):
         ev = g[g["agent_session_id"] == r["agent_session_id"]]
+        spawn_ok = ev[(ev["approved"] == True) & ev["event_type"].isin(["pre_agent_spawn", "consensus_check"])]  # noqa: E712
         out.append({**{c: r[c] for c in ("agent_session_id", "user_id", "agent_type", "status", "token_cost", "created_at")},
                     "approvals": int((ev["approved"] == True).sum()),  # noqa: E712
-                    "rejections": int((ev["approved"] == False).sum())})  # noqa: E712
+                    "rejections": int((ev["approved"] == False).sum()),  # noqa: E712
+                    "running_without_approval": r["status"] == "running" and len(spawn_ok) == 0,
+                    "quality_issues": r["_quality_issues"]})
     return out
 
 
@@ -188,7 +230,8 @@ def user_activity_summary(raw) -> list[dict]:
                     "total_sessions": len(mine),
                     "total_cost": sum(costs) if costs else None,
                     "avg_cost_per_session": (sum(costs) / len(costs)) if costs else None,
-                    "last_session_at": max(mine["created_at"]) if len(mine) else None})
+                    "last_session_at": max(mine["created_at"]) if len(mine) else None,
+                    "flagged_sessions": int(sum(1 for i in mine["_quality_issues"] if i))})
     return out
 
 
@@ -209,6 +252,7 @@ def story_access(raw) -> list[dict]:
             family.setdefault(p["legacy_id"], set()).add(p["user_id"])
     out = []
     for s in _rows(raw["mosaic.stories"]):
+        flagged = bool(s["_quality_issues"])
         for u in users:
             if s["submitted_by"] == u:
                 reason = "submitter"
@@ -222,7 +266,10 @@ def story_access(raw) -> list[dict]:
                 reason = "family"
             else:
                 continue
-            out.append({"user_id": u, "story_id": s["id"], "legacy_id": s["legacy_id"], "access_reason": reason})
+            if flagged and reason != "submitter":  # a story breaking a rule: its submitter only
+                continue
+            out.append({"user_id": u, "story_id": s["id"], "legacy_id": s["legacy_id"], "access_reason": reason,
+                        "has_quality_issues": flagged})
     return out
 
 
@@ -232,7 +279,8 @@ def legacy_story_summary(raw) -> list[dict]:
     for l in _rows(raw["mosaic.legacies"]):
         mine = st[st["legacy_id"] == l["id"]]
         row = {"legacy_id": l["id"], "person_name": l["person_name"], "story_count": len(mine),
-               "contributor_count": mine["submitted_by"].nunique()}
+               "contributor_count": mine["submitted_by"].nunique(),
+               "flagged_stories": int(sum(1 for i in mine["_quality_issues"] if i))}
         for v in ("public", "private", "group", "family_only"):
             row[f"{v}_stories"] = int((mine["visibility_level"] == v).sum())
         for t in ("written", "transcribed", "imported", "sms", "email", "audio"):
@@ -281,7 +329,8 @@ def observation_pipeline_status(raw) -> list[dict]:
         pending = mine[mine["processing_status"] == "pending"]
         row = {"person_id": p["person_id"], "total_observations": len(mine),
                "oldest_pending_at": min(pending["created_at"]) if len(pending) else None,
-               "last_observation_at": max(mine["created_at"]) if len(mine) else None}
+               "last_observation_at": max(mine["created_at"]) if len(mine) else None,
+               "flagged_count": int(sum(1 for i in mine["_quality_issues"] if i))}
         for s in ("pending", "approved", "processed", "rejected"):
             row[f"{s}_count"] = int((mine["processing_status"] == s).sum())
         for s in ("chat_log", "document", "interview", "assessment", "api_import"):

@@ -185,3 +185,56 @@ def _only_in_other_periods(url, week_start) -> bool:
                    "OR summary LIKE %s", (f"%{CANARY}%", f"%{CANARY}%"))
     # monthly/yearly partitions containing the week are re-run by the sensor too; here only the week was
     return not ((df.insight_type == "weekly") & (df.start_date == week_start)).any()
+
+
+def test_custom_insights_over_any_range_for_chosen_users(databases):
+    """insight_type 'custom' (seed 004): an insight over a range a user picks, with the same numbers as an
+    independent pandas model over that range; a run for one user keeps the others' custom rows and other
+    ranges; the Dagster asset builds the default range (last 30 days) for every eligible user."""
+    import dagster as dg
+
+    from assets.insights.assets import journal_insights_custom
+    from assets.insights.build import build_custom, custom_range
+    from orchestration.resources import default_resources
+
+    src, wh = databases.source_url, databases.warehouse_url
+    ds = build_dataset(src)
+    sync(src, wh)
+    run_events(wh)
+    start, end = ds.last_day - timedelta(days=12), ds.last_day - timedelta(days=2)  # 11 days, no calendar period
+    with psycopg.connect(wh) as conn:
+        build_custom(conn, start, end)
+        build_custom(conn, start, end + timedelta(days=1))  # another range from the same day
+        conn.commit()
+    exp = expected_insights(wh, start, end)
+    rows = read(wh, "SELECT * FROM analytics.journal_insights WHERE insight_type = 'custom' AND start_date = %s "
+                    "AND end_date = %s", (start, end))
+    got = {str(r["user_id"]): r for r in rows.to_dict("records")}
+    assert exp and set(got) == set(exp)
+    for user, cols in exp.items():
+        assert {c: got[user][c] for c in NUMERIC} == cols, user
+        assert got[user]["summary"]
+    one = next(iter(exp))
+    with psycopg.connect(wh) as conn:
+        res = build_custom(conn, start, end, users=[one])
+        conn.commit()
+        counts = dict(conn.execute("SELECT end_date, count(*) FROM analytics.journal_insights "
+                                   "WHERE insight_type = 'custom' GROUP BY 1").fetchall())
+    assert res.rows_replaced == 1 and res.users == 1
+    assert counts == {end: len(exp), end + timedelta(days=1): len(expected_insights(wh, start, end + timedelta(days=1)))}
+    try:
+        custom_range(end, start, ds.last_day)
+        raise AssertionError("an inverted range must be refused")
+    except ValueError:
+        pass
+
+    result = dg.materialize([journal_insights_custom], resources=default_resources())
+    assert result.success
+    with psycopg.connect(wh) as conn:
+        today = conn.execute("SELECT (now() AT TIME ZONE 'UTC')::date").fetchone()[0]
+    d_start, d_end = custom_range(None, None, today)
+    assert (d_end - d_start).days == 29
+    exp = expected_insights(wh, d_start, d_end)
+    rows = read(wh, "SELECT * FROM analytics.journal_insights WHERE insight_type = 'custom' AND start_date = %s "
+                    "AND end_date = %s", (d_start, d_end))
+    assert {str(u) for u in rows["user_id"]} == set(exp)

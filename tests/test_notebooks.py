@@ -21,7 +21,7 @@ NOTEBOOK_STORES = ("dbt_staging", "dbt_intermediate", "dbt_marts", "mood", "pers
 
 def test_there_are_notebooks_for_each_topic():
     names = " ".join(p.stem for p in NOTEBOOKS)
-    for topic in ("mood", "engagement", "governance", "stories", "search"):
+    for topic in ("mood", "engagement", "governance", "stories", "search", "mindflow", "assistant"):
         assert topic in names
 
 

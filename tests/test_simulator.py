@@ -60,3 +60,33 @@ def test_ingest_converges_under_live_writes_with_late_commits(seeded):
     assert ticks >= 2 and applied > 0
     assert diff_all(src, wh) == {}
     assert all(r["status"] == "loaded" for r in final.values())
+
+
+
+def test_simulator_keeps_user_streaks_current_so_none_is_quarantined_for_lack_of_upkeep(seeded):
+    """The simulator writes entries as the app does, and keeps user_streaks current as the app does: after
+    `simulate`, an ingest tick and a quarantine run, the only streak rows quarantined are the generator's
+    planted breaks, and none of a user the simulator wrote for (a write recomputes the row, fixing it)."""
+    from assets.ingest.pipeline import sync_all
+    from quality.quarantine import refresh_quarantine
+    from quality.rules import rules_for
+
+    with psycopg.connect(seeded.source_url) as src:
+        (started_at,) = src.execute("SELECT now()").fetchone()
+    counts = simulate(seeded.source_url, seconds=6, rate=60, seed=5, connections=3)
+    assert counts.get("entry_insert", 0) > 0
+    with psycopg.connect(seeded.source_url) as src:
+        planted = {r[0] for r in src.execute(
+            "SELECT record_key FROM public.generator_rule_breaks WHERE rule = 'streak_consistent'")}
+        written = {str(r[0]) for r in src.execute(
+            """SELECT s.id FROM mindflow.user_streaks s WHERE EXISTS (
+                   SELECT 1 FROM mindflow.journal_entries e WHERE e.user_id = s.user_id AND e.updated_at > %s)""",
+            (started_at,))}
+    assert written, "the simulator wrote no entry"
+    sync_all(seeded.source_url, seeded.warehouse_url)
+    with psycopg.connect(seeded.warehouse_url) as wh:
+        refresh_quarantine(wh, rules_for("mindflow.user_streaks"), "after-simulate")
+        quarantined = {r[0] for r in wh.execute(
+            "SELECT record_key FROM quality.quarantine WHERE released_at IS NULL AND rule = 'streak_consistent'")}
+    assert quarantined <= planted, f"streak rows left stale by the simulator: {sorted(quarantined - planted)}"
+    assert not quarantined & written, "a streak row of a user the simulator wrote for is still inconsistent"

@@ -1,7 +1,8 @@
 """Regenerates the staging layer of dbt_project/ from the source registry and a migrated source schema.
 
 One source YAML per product (freshness on `_ingested_at`), one staging view per source table
-(`stg_<product>__<table>`: rename, cast, soft-delete flag, quarantine filter; nothing else) and one
+(`stg_<product>__<table>`: rename, cast, soft-delete flag, the rules a row breaks as
+`quality_issues`; nothing else) and one
 models YAML per product folder. The output is committed; run this after adding a table or migration:
 
     python -m assets.dbt.scaffold postgresql://.../app   # a database with sources/migrations applied
@@ -54,15 +55,15 @@ def staging_sql(table: SourceTable, columns: list[tuple[str, str]]) -> str:
     lines = [column_expression(name, dtype) for name, dtype in columns]
     if table.soft_delete:
         lines.append(f'"{table.soft_delete}" is not null as is_deleted')
+    lines.append(f"{{{{ quality_issues('{table.qualified}', \"{key_expression(table)}\") }}}} as quality_issues")
     lines += ["_ingested_at", "_source_lsn"]
     select = ",\n    ".join(lines)
     return (
         f"-- {table.description or table.name}: raw_{table.product}.{table.name} renamed and cast"
         + (", soft deletes flagged" if table.soft_delete else "")
-        + ",\n-- rows actively quarantined excluded. Nothing else happens in staging.\n"
+        + ",\n-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.\n"
         f"select\n    {select}\n"
         f"from {{{{ source('raw_{table.product}', '{table.name}') }}}} as src\n"
-        f"where {{{{ not_quarantined('{table.qualified}', \"{key_expression(table)}\") }}}}\n"
     )
 
 
@@ -92,7 +93,7 @@ def models_yaml(product: str, tables: tuple[SourceTable, ...], columns: dict[str
     for t in tables:
         out.append(f"  - name: {staging_name(t)}")
         out.append(
-            f"    description: \"{t.description}. One row per raw_{product}.{t.name} row that is not quarantined"
+            f"    description: \"{t.description}. One row per raw_{product}.{t.name} row, quarantined or not (quality_issues)"
             + ("; is_deleted flags soft deletes" if t.soft_delete else "")
             + ".\""
         )
@@ -108,6 +109,10 @@ def models_yaml(product: str, tables: tuple[SourceTable, ...], columns: dict[str
             out.append("      - name: is_deleted")
             out.append(f"        description: \"{t.soft_delete} is set (soft delete).\"")
             out.append("        data_tests: [not_null]")
+        out.append("      - name: quality_issues")
+        out.append("        description: \"Ids of the quality rules (quality/rules.py) the row currently breaks, from its "
+                   "active quarantine entries; empty when clean. Read views keep such rows and flag them; AI outputs "
+                   "and privacy-governed stores leave them out.\"")
         out.append("      - name: _ingested_at")
         out.append("        description: \"When ingest last wrote the row; drives incremental marts.\"")
         if len(t.key) > 1:

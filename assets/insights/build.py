@@ -15,6 +15,10 @@ Decisions (DESIGN rules 1 and 2):
   MODE()). Milestones use the user's eligible history before the period.
 - A partition run replaces all rows of (insight_type, start_date) in one transaction, so re-runs and
   backfills are idempotent, and clears that period's stale marks (analytics._insight_dirty).
+- The seed's fourth insight_type, 'custom', is an insight over any date range a user asks for
+  (`build_custom`): the same numbers, themes and texts as a period's, for the requested users (all by
+  default); a run replaces the custom rows of exactly that range (and those users), so other ranges
+  sharing a start date are kept.
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ BASELINE_DAYS = 180
 COLUMNS = ("user_id", "insight_type", "start_date", "end_date", "generated_at", "summary", "entries_analyzed",
            "total_words", "average_words", "most_productive_day", "longest_streak", "mood_positive_pct",
            "mood_neutral_pct", "mood_negative_pct", "dominant_mood", "themes", "milestones", "suggestions")
+
+
+CUSTOM = "custom"
 
 
 @dataclass
@@ -61,8 +68,8 @@ def period_stats(conn, start: date, end: date) -> list[dict]:
 
 
 def build_period(conn, insight_type: str, start: date, end: date, *, use_llm: bool = False,
-                 now: datetime | None = None) -> InsightsResult:
-    """Replace the insights of one period (caller commits)."""
+                 now: datetime | None = None, users: list | None = None) -> InsightsResult:
+    """Replace the insights of one period (caller commits); `users` restricts it to those users."""
     from quality.quarantine import ensure_quarantine_schema
 
     now = now or datetime.now(timezone.utc)
@@ -70,6 +77,9 @@ def build_period(conn, insight_type: str, start: date, end: date, *, use_llm: bo
     ensure_quarantine_schema(conn)
     run_started = conn.execute("SELECT clock_timestamp()").fetchone()[0]
     stats = period_stats(conn, start, end)
+    if users is not None:
+        wanted = {str(u) for u in users}
+        stats = [s for s in stats if str(s["user_id"]) in wanted]
     baseline_from = start - timedelta(days=max(BASELINE_DAYS, (end - start).days + 1))
     texts: dict = {}
     if stats:
@@ -96,8 +106,13 @@ def build_period(conn, insight_type: str, start: date, end: date, *, use_llm: bo
         schema.ensure_partitions(conn, now, now, tables=("journal_insights",))
     table = sql.Identifier(schema.SCHEMA, "journal_insights")
     conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (schema.ADVISORY_LOCK, f"{insight_type}:{start}"))
-    replaced = conn.execute(sql.SQL("DELETE FROM {} WHERE insight_type = %s AND start_date = %s").format(table),
-                            (insight_type, start)).rowcount
+    scope = sql.SQL("insight_type = %s AND start_date = %s")
+    args: list = [insight_type, start]
+    if insight_type == CUSTOM:  # a custom range is its own: other ranges from the same day stay
+        scope, args = sql.SQL("{} AND end_date = %s").format(scope), [*args, end]
+    if users is not None:
+        scope, args = sql.SQL("{} AND user_id = ANY(%s::uuid[])").format(scope), [*args, [str(u) for u in users]]
+    replaced = conn.execute(sql.SQL("DELETE FROM {} WHERE {}").format(table, scope), args).rowcount
     if rows:
         with conn.cursor() as cur:
             cur.executemany(sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
@@ -111,3 +126,21 @@ def build_period(conn, insight_type: str, start: date, end: date, *, use_llm: bo
         "DELETE FROM {} WHERE insight_type = %s AND period_start = %s AND marked_at <= %s").format(
         sql.Identifier(schema.SCHEMA, "_insight_dirty")), (insight_type, start, run_started)).rowcount
     return InsightsResult(insight_type, str(start), str(end), len(rows), replaced, purged, cleared)
+
+
+def custom_range(start: date | None, end: date | None, today: date, default_days: int = 30) -> tuple[date, date]:
+    """The range of a custom insight: both ends given, or the last `default_days` days up to today."""
+    end = end or today
+    start = start or end - timedelta(days=default_days - 1)
+    if end < start:
+        raise ValueError(f"a custom insight needs end_date >= start_date, got {start}..{end}")
+    return start, end
+
+
+def build_custom(conn, start: date, end: date, *, users: list | None = None, use_llm: bool = False,
+                 now: datetime | None = None) -> InsightsResult:
+    """Insights of insight_type 'custom' over [start, end] for `users` (all with eligible entries when
+    None), replacing earlier custom rows of the same range and users (caller commits)."""
+    if end < start:
+        raise ValueError(f"a custom insight needs end_date >= start_date, got {start}..{end}")
+    return build_period(conn, CUSTOM, start, end, use_llm=use_llm, now=now, users=users)

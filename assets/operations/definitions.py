@@ -2,12 +2,13 @@
 
 import dagster as dg
 
-from assets.operations import bi_access, erasure, retention
-from orchestration.resources import WarehouseDatabase
+from assets.operations import bi_access, erasure, health, retention
+from orchestration.resources import SourceDatabase, WarehouseDatabase
 
 ERASURES = dg.AssetKey(["tessera_meta", "erasures"])
 RETENTION = dg.AssetKey(["tessera_meta", "retention_log"])
 BI_ACCESS = dg.AssetKey(["tessera_meta", "bi_access"])
+DB_HEALTH = dg.AssetKey(["tessera_meta", "db_health"])
 ACCOUNT_TABLE_KEYS = [dg.AssetKey([f"raw_{p}", t]) for p, t, _ in erasure.ACCOUNT_TABLES]
 
 
@@ -53,18 +54,24 @@ def erased_subjects_are_gone(warehouse: WarehouseDatabase) -> dg.AssetCheckResul
     group_name="operations",
     retry_policy=dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL),
     description="Applies the seeds' retention rules: raw copies (audit logs 7 years, application logs 30 days, "
-    "API requests 90 days, coach audit 180 days, dialogue 365 days) and, through the mood area, raw mood events "
-    "(1 year) and activity events (6 months); reports what it removed. Run daily by the retention_daily schedule.",
+    "API requests 90 days, coach audit 180 days, dialogue 365 days; the AI assistant's cleanup_old_data: governance "
+    "events 7 years, user sessions 2 years, completed agent sessions 1 year) and, through the mood area, raw mood "
+    "events (1 year) and activity events (6 months); reports what it removed (metadata and one "
+    "tessera_meta.retention_log row per table and run). Run daily by the retention_daily schedule.",
 )
 def retention_log(context: dg.AssetExecutionContext, warehouse: WarehouseDatabase) -> dg.MaterializeResult:
     with warehouse.connect() as conn:
         removed = retention.apply_retention(conn)
+        retention.record_run(conn, removed, context.run_id)
         conn.commit()
+    rules = retention.rule_descriptions()
     context.log.info("retention removed %s rows", sum(removed.values()))
     return dg.MaterializeResult(metadata={
         "rows_removed": sum(removed.values()),
         "by_table": dg.MetadataValue.md("\n".join(["| table | removed |", "|---|---|"] +
                                                   [f"| {t} | {n} |" for t, n in removed.items()])),
+        "rules": dg.MetadataValue.json({t: rules.get(t, "") for t in removed}),
+        "report_table": dg.MetadataValue.text("tessera_meta.retention_log"),
     })
 
 
@@ -102,4 +109,46 @@ def bi_access_grants(warehouse: WarehouseDatabase) -> dg.MaterializeResult:
     })
 
 
-defs = dg.Definitions(assets=[erasures, retention_log, bi_access_grants], asset_checks=[erased_subjects_are_gone])
+@dg.asset(
+    key=DB_HEALTH,
+    group_name="operations",
+    automation_condition=dg.AutomationCondition.on_cron("0 * * * *"),
+    retry_policy=dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL),
+    description="Runs the AI assistant's db_health_check() (seed 003) on the source database every hour and "
+    "records each metric (active connections, size, cache hit ratio) with the seed's status in tessera_meta.db_health.",
+)
+def db_health(context: dg.AssetExecutionContext, source: SourceDatabase,
+              warehouse: WarehouseDatabase) -> dg.MaterializeResult:
+    with source.connect() as src:
+        metrics = health.run_health_check(src)
+        database = src.info.dbname
+    with warehouse.connect() as conn:
+        health.record(conn, database, metrics, context.run_id)
+        conn.commit()
+    return dg.MaterializeResult(metadata={
+        "database": database,
+        "metrics": dg.MetadataValue.md(health.markdown(metrics)),
+        **{m.metric: dg.MetadataValue.float(float(m.value)) for m in metrics},
+        "unhealthy": dg.MetadataValue.json([m.metric for m in metrics if not m.healthy]),
+    })
+
+
+@dg.asset_check(asset=DB_HEALTH, description="Every metric of the latest db_health_check is within its threshold "
+                "(ceilings for connections and size, a floor for the cache hit ratio).")
+def db_health_within_thresholds(warehouse: WarehouseDatabase) -> dg.AssetCheckResult:
+    with warehouse.connect() as conn:
+        conn.execute(health.DDL)
+        rows = conn.execute(
+            """SELECT metric, value, threshold, seed_status, healthy FROM tessera_meta.db_health
+               WHERE checked_at = (SELECT max(checked_at) FROM tessera_meta.db_health) ORDER BY metric""").fetchall()
+    metrics = [health.HealthMetric(m, v, s, t) for m, v, t, s, _ in rows]
+    return dg.AssetCheckResult(
+        passed=bool(metrics) and all(m.healthy for m in metrics),
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"metrics": dg.MetadataValue.md(health.markdown(metrics)) if metrics else "not run yet",
+                  "unhealthy": dg.MetadataValue.json([m.metric for m in metrics if not m.healthy])},
+    )
+
+
+defs = dg.Definitions(assets=[erasures, retention_log, bi_access_grants, db_health],
+                      asset_checks=[erased_subjects_are_gone, db_health_within_thresholds])

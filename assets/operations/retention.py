@@ -1,9 +1,15 @@
 """Retention: the seeds' rules applied to Tessera's copies, each run reporting what it removed.
 
 Raw copies follow the registry's `retention` (audit logs 7 years, application logs 30 days, API request
-logs 90 days, coach audit logs 180 days, dialogue 365 days); the analytics event tables (mood events
+logs 90 days, coach audit logs 180 days, dialogue 365 days; the AI assistant's cleanup_old_data: governance
+events 7 years, user sessions 2 years after they ended, completed agent sessions 1 year after completion); the analytics event tables (mood events
 1 year, activity events 6 months) are aged out by the mood area's own retention (partition drops or
 Timescale policies), which `analytics_retention` calls. Rollups and insights are kept (seed 004).
+Every run is reported row by row in `tessera_meta.retention_log` (run, table, rule, rows removed).
+
+The seed's cleanup_old_data deletes in the source, where the foreign key cascades an agent session's
+governance events with it; in the warehouse the governance events are audit records kept for their own
+7 years, so a removed session's events stay until then.
 """
 
 from __future__ import annotations
@@ -23,19 +29,27 @@ class RetentionRule:
     table: str
     column: str
     keep: str  # a Postgres interval
+    condition: str | None = None  # an extra SQL condition (a registry constant), e.g. "status = 'completed'"
 
     @property
     def name(self) -> str:
         return f"{self.schema}.{self.table}"
 
+    @property
+    def description(self) -> str:
+        return f"{self.column} older than {self.keep}" + (f" and {self.condition}" if self.condition else "")
+
 
 def raw_rules(tables: tuple[SourceTable, ...] = TABLES) -> list[RetentionRule]:
-    return [RetentionRule(t.raw_schema, t.name, t.retention[0], t.retention[1]) for t in tables if t.retention]
+    return [RetentionRule(t.raw_schema, t.name, *t.retention) for t in tables if t.retention]
 
 
 def delete_statement(rule: RetentionRule) -> sql.Composed:
-    return sql.SQL("DELETE FROM {}.{} WHERE {} < now() - {}::interval").format(
+    statement = sql.SQL("DELETE FROM {}.{} WHERE {} < now() - {}::interval").format(
         sql.Identifier(rule.schema), sql.Identifier(rule.table), sql.Identifier(rule.column), sql.Literal(rule.keep))
+    if rule.condition:
+        statement = sql.SQL("{} AND ({})").format(statement, sql.SQL(rule.condition))
+    return statement
 
 
 def apply_raw_retention(conn: psycopg.Connection, rules: list[RetentionRule] | None = None) -> dict[str, int]:
@@ -72,3 +86,37 @@ def _count_rows(conn: psycopg.Connection, qualified: str) -> int:
 def apply_retention(conn: psycopg.Connection, now=None) -> dict[str, int]:
     """Every retention rule, raw copies and analytics: {table: rows removed}."""
     return {**apply_raw_retention(conn), **analytics_retention(conn, now)}
+
+
+LOG_DDL = """
+CREATE SCHEMA IF NOT EXISTS tessera_meta;
+CREATE TABLE IF NOT EXISTS tessera_meta.retention_log (
+    id           BIGSERIAL PRIMARY KEY,
+    run_id       TEXT,
+    applied_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
+    table_name   TEXT NOT NULL,
+    rule         TEXT NOT NULL,
+    rows_removed BIGINT NOT NULL
+)
+"""
+
+
+def rule_descriptions(rules: list[RetentionRule] | None = None) -> dict[str, str]:
+    """table -> the rule applied to it, for the report (analytics tables: the mood area's retention)."""
+    out = {r.name: r.description for r in rules or raw_rules()}
+    from assets.mood import schema
+
+    for spec in schema.HYPERTABLES:
+        if spec.retention:
+            out[f"analytics.{spec.table}"] = f"time older than {spec.retention}"
+    return out
+
+
+def record_run(conn: psycopg.Connection, removed: dict[str, int], run_id: str | None) -> None:
+    """One tessera_meta.retention_log row per table judged, with the rows it lost."""
+    conn.execute(LOG_DDL)
+    rules = rule_descriptions()
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO tessera_meta.retention_log (run_id, table_name, rule, rows_removed) VALUES (%s, %s, %s, %s)",
+            [(run_id, table, rules.get(table, ""), n) for table, n in removed.items()])

@@ -112,6 +112,11 @@
                        extract(day from date_trunc('month', d.entry_date) + interval '1 month - 1 day')::int as month_days
                 from ({{ mood_calendar_cache_changed_days(wm) }}) as d (user_id, entry_date)
                 where not exists (select 1 from changed_users cu where cu.user_id = d.user_id)
+                  -- a day whose entry was quarantined or released changes flagged_entry_count: rebuilt
+                  and not exists (
+                      select 1 from {{ source('raw_mindflow', 'journal_entries') }} r
+                      where r.user_id = d.user_id and r.date = d.entry_date
+                        and r.id in ({{ quarantine_changed_ids('mindflow.journal_entries', wm) }}))
             )
             select k.user_id, k.year, k.month, m.row_ctid, greatest(m._ingested_at, max(f._ingested_at)) as _ingested_at
             from {{ tessera_touched() }} k
@@ -164,6 +169,7 @@
     union select user_id from {{ ref('stg_mindflow__user_streaks') }} where _ingested_at > {{ wm }}
     union select user_id from {{ ref('stg_mindflow__user_settings') }} where _ingested_at > {{ wm }}
     union select user_id from {{ ref('stg_mindflow__user_gdpr_consent') }} where _ingested_at > {{ wm }}
+    union select user_id from {{ ref('stg_mindflow__journal_entries') }} where _ingested_at > {{ wm }}
     union {{ quarantine_changed_ids('mindflow.users', wm) }}
     union {{ quarantined_raw_column('mindflow.user_streaks', 'raw_mindflow', 'user_streaks', 'id', 'user_id', wm) }}
     union {{ quarantined_raw_column('mindflow.user_settings', 'raw_mindflow', 'user_settings', 'id', 'user_id', wm) }}
@@ -172,6 +178,7 @@
     union {{ logged_ids('raw_mindflow.user_streaks', 'user_id') }}
     union {{ logged_ids('raw_mindflow.user_settings', 'user_id') }}
     union {{ logged_ids('raw_mindflow.user_gdpr_consent', 'user_id') }}
+    union {{ logged_ids('raw_mindflow.journal_entries', 'user_id') }}
     union select id from {{ this }} where computed_at::date < current_date
 {%- endmacro %}
 

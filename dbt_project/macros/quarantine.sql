@@ -43,6 +43,19 @@ CREATE OR REPLACE VIEW quality.active_quarantine AS
     )
 {%- endmacro %}
 
+{#- The rules the row whose key renders as key_expression currently breaks (its active quarantine
+    entries), sorted; empty for a clean row. Staging keeps every row and carries this as
+    `quality_issues`, so the read views show rule-breaking rows flagged instead of hiding them; the
+    stores the privacy rules govern (AI outputs, search, story access for others) leave such rows out.
+    A jsonb array of rule ids (not text[]: dbt unit tests cannot cast a null to an array type). -#}
+{% macro quality_issues(source_table, key_expression) -%}
+    coalesce((
+        select jsonb_agg(q.rule order by q.rule) from quality.quarantine q
+        where q.released_at is null
+          and q.source_table = '{{ source_table }}' and q.record_key = {{ key_expression }}
+    ), '[]'::jsonb)
+{%- endmacro %}
+
 {#- Keys of source_table whose quarantine state changed after the watermark (quarantined or released). -#}
 {% macro quarantine_changed_keys(source_table, watermark) -%}
     select q.record_key from quality.quarantine q

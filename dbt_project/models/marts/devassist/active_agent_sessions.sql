@@ -1,5 +1,7 @@
 -- The seed's active_agent_sessions view (003): sessions running, pending approval or approved, with
--- their governance approvals and rejections.
+-- their governance approvals and rejections. A session running without an approved pre_agent_spawn or
+-- consensus_check event (what the seed's check_governance_approval trigger forbids, and a loose app lets
+-- through) stays, flagged running_without_approval, with its quarantine rules in quality_issues.
 -- Strategy: incremental, key replacement on agent_session_id. Sessions move through statuses and
 -- collect governance events one at a time; a refresh rewrites the sessions touched by a changed
 -- session or event, which also drops sessions that left the active statuses; hard-deleted sessions
@@ -34,6 +36,7 @@ decisions as (
         g.agent_session_id,
         count(*) filter (where g.approved) as approvals,
         count(*) filter (where not g.approved) as rejections,
+        count(*) filter (where {{ grants_spawn_approval('g') }}) as spawn_approvals,
         max(g._ingested_at) as _ingested_at
     from {{ ref('stg_devassist__governance_events') }} as g
     where g.agent_session_id in (select agent_session_id from sessions)
@@ -49,6 +52,8 @@ select
     a.created_at,
     coalesce(d.approvals, 0) as approvals,
     coalesce(d.rejections, 0) as rejections,
-    greatest(a._ingested_at, d._ingested_at) as _ingested_at
+    greatest(a._ingested_at, d._ingested_at) as _ingested_at,
+    (a.status = 'running' and coalesce(d.spawn_approvals, 0) = 0) as running_without_approval,
+    a.quality_issues
 from sessions as a
 left join decisions as d on d.agent_session_id = a.agent_session_id

@@ -1,6 +1,7 @@
 -- The seed's user_activity_summary view (003): active users with their agent-session totals.
 -- Strategy: incremental, key replacement on user_id. One row per developer aggregated over their
--- sessions: a refresh re-aggregates the developers whose row or any session changed. Sessions are
+-- sessions (every session counts, those breaking a quality rule too: their cost is real; flagged_sessions
+-- says how many): a refresh re-aggregates the developers whose row or any session changed. Sessions are
 -- hard-deleted by the product's retention (cleanup_old_data): the raw change log keeps each deleted
 -- session's OLD row, whose user_id is touched (macros/raw_deletions.sql); deleted developers likewise.
 -- Touched-key macros (macros/changed_keys.sql) read these:
@@ -34,7 +35,8 @@ select
     sum(a.token_cost) as total_cost,
     avg(a.token_cost) as avg_cost_per_session,
     max(a.created_at) as last_session_at,
-    greatest(u._ingested_at, max(a._ingested_at)) as _ingested_at
+    greatest(u._ingested_at, max(a._ingested_at)) as _ingested_at,
+    count(a.agent_session_id) filter (where jsonb_array_length(a.quality_issues) > 0) as flagged_sessions
 from users as u
 left join {{ ref('stg_devassist__agent_sessions') }} as a on a.user_id = u.user_id
 group by u.user_id, u.username, u.last_active_at, u._ingested_at

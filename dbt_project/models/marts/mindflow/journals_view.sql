@@ -2,7 +2,8 @@
 -- Strategy: incremental, key replacement on id. It is the largest read view (one wide row per entry)
 -- and each app write touches a handful of entries, so a refresh rewrites only the entries touched
 -- by changed raw rows (entry, user, tag links, tags, attachments, quarantine) and drops entries that
--- are soft-deleted, of a deleted user, quarantined, or hard-deleted. A touched entry that is still
+-- are soft-deleted, of a deleted user, or hard-deleted. An entry breaking a quality rule stays,
+-- flagged (has_quality_issues, quality_issues); a quarantine change touches it. A touched entry that is still
 -- live is updated in place (settle_rows), in pages kept 20% free (fillfactor): an edit of its text
 -- or word count is then a HOT update, with no index upkeep (the seed's indexes only; no index on
 -- _ingested_at, which every refreshed row changes). Hard-deleted entries, tag links,
@@ -86,7 +87,9 @@ select
     coalesce(et.tags, '[]'::jsonb) as tags,
     coalesce(ea.attachments, '[]'::jsonb) as attachments,
     coalesce(ea.attachment_count, 0)::bigint as attachment_count,
-    greatest(e._ingested_at, et._ingested_at, ea._ingested_at) as _ingested_at
+    greatest(e._ingested_at, et._ingested_at, ea._ingested_at) as _ingested_at,
+    jsonb_array_length(e.quality_issues) > 0 as has_quality_issues,
+    e.quality_issues
 from entries as e
 {% if is_incremental() %}
 -- per touched entry, as lateral lookups by the raw journal_entry_id indexes (grouped joins on

@@ -1,6 +1,7 @@
 -- The seed's mood_calendar_cache (004): one row per user, year and month in which the user has live
 -- entries, with the day-by-day calendar [{date, mood, hasEntry}] for every day of the month.
--- Private entries count (DESIGN rule 2: they may appear in the user's own calendar).
+-- Private entries count (DESIGN rule 2: they may appear in the user's own calendar); so do entries
+-- breaking a quality rule, counted in flagged_entry_count.
 -- Strategy: incremental, key replacement on (user_id, year, month). An app write touches one month of
 -- one user; a refresh rebuilds only touched months (see mood_calendar_cache_changed_keys: the new
 -- month of a changed entry, and the old month of a hard-deleted or re-dated one from the raw change
@@ -31,6 +32,7 @@ with entries as (
         e.user_id,
         e.entry_date,
         e.mood,
+        jsonb_array_length(e.quality_issues) > 0 as has_quality_issues,
         extract(year from e.entry_date)::int as year,
         extract(month from e.entry_date)::int as month,
         e._ingested_at
@@ -57,7 +59,9 @@ with entries as (
 ),
 
 months as (
-    select user_id, year, month, count(*) as entry_count, max(_ingested_at) as _ingested_at
+    select user_id, year, month, count(*) as entry_count,
+           count(*) filter (where has_quality_issues) as flagged_entry_count,
+           max(_ingested_at) as _ingested_at
     from entries
     group by user_id, year, month
 ),
@@ -100,6 +104,7 @@ select
     c.calendar_data,
     m.entry_count::int as entry_count,
     now() as computed_at,
-    m._ingested_at
+    m._ingested_at,
+    m.flagged_entry_count::int as flagged_entry_count
 from months as m
 join calendars as c on c.user_id = m.user_id and c.year = m.year and c.month = m.month

@@ -1,8 +1,10 @@
 -- The seed's user_profile_view (004): live users with streak statistics, settings and GDPR consent
 -- as JSON, joined_days_ago and avg_words_per_entry. email is kept as the seed's view shows it;
--- password_hash never leaves staging.
+-- password_hash never leaves staging. The app's streak figures (user_streaks) are shown as the app
+-- keeps them, even when the row breaks streak_consistent (flagged in streak_quality_issues), and beside
+-- them the same figures recomputed from the user's live entries (int_mindflow__entry_streaks).
 -- Strategy: incremental, key replacement on id: a refresh rewrites the users whose row, streaks,
--- settings or consent changed, and every row computed on an earlier day (joined_days_ago moves
+-- settings, consent or entries changed, and every row computed on an earlier day (joined_days_ago moves
 -- with the calendar), so the daily first refresh is a full pass over one row per user; hence
 -- refresh_when_idle: a refresh runs even when no raw row changed (macros/incremental.sql).
 -- Touched-key macros (macros/changed_keys.sql) read these:
@@ -10,6 +12,7 @@
 -- depends_on: {{ ref('stg_mindflow__user_streaks') }}
 -- depends_on: {{ ref('stg_mindflow__user_settings') }}
 -- depends_on: {{ ref('stg_mindflow__user_gdpr_consent') }}
+-- depends_on: {{ ref('stg_mindflow__journal_entries') }}
 {{ config(
     materialized='incremental',
     unique_key='id',
@@ -65,8 +68,18 @@ select
     extract(day from (current_date - u.created_at))::int as joined_days_ago,
     case when us.total_entries > 0 then us.total_words / us.total_entries else 0 end as avg_words_per_entry,
     now() as computed_at,
-    greatest(u._ingested_at, us._ingested_at, st._ingested_at, gc._ingested_at) as _ingested_at
+    greatest(u._ingested_at, us._ingested_at, st._ingested_at, gc._ingested_at, es._ingested_at) as _ingested_at,
+    coalesce(es.current_streak, 0) as computed_current_streak,
+    coalesce(es.longest_streak, 0) as computed_longest_streak,
+    coalesce(es.total_entries, 0) as computed_total_entries,
+    es.last_entry_date as computed_last_entry_date,
+    coalesce(us.quality_issues, '[]'::jsonb) as streak_quality_issues,
+    (coalesce(us.current_streak, 0) = coalesce(es.current_streak, 0)
+     and coalesce(us.longest_streak, 0) = coalesce(es.longest_streak, 0)
+     and coalesce(us.total_entries, 0) = coalesce(es.total_entries, 0)
+     and us.last_entry_date is not distinct from es.last_entry_date) as streak_matches_entries
 from users as u
 left join {{ ref('stg_mindflow__user_streaks') }} as us on us.user_id = u.id
 left join {{ ref('stg_mindflow__user_settings') }} as st on st.user_id = u.id
 left join {{ ref('stg_mindflow__user_gdpr_consent') }} as gc on gc.user_id = u.id
+left join {{ ref('int_mindflow__entry_streaks') }} as es on es.user_id = u.id

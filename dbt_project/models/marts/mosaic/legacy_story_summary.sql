@@ -50,6 +50,7 @@ counts as (
         count(*) filter (where story_type = 'email') as email_stories,
         count(*) filter (where story_type = 'audio') as audio_stories,
         count(distinct submitted_by) as contributor_count,
+        count(*) filter (where jsonb_array_length(quality_issues) > 0) as flagged_stories,
         max(_ingested_at) as _ingested_at
     from stories
     group by legacy_id
@@ -73,7 +74,8 @@ select
     lt.last_story_id,
     lt.last_story_title,
     lt.last_story_at,
-    greatest(l._ingested_at, c._ingested_at) as _ingested_at
+    greatest(l._ingested_at, c._ingested_at) as _ingested_at,
+    coalesce(c.flagged_stories, 0) as flagged_stories
 from legacies as l
 left join counts as c on c.legacy_id = l.id
 left join latest as lt on lt.legacy_id = l.id

@@ -1,6 +1,8 @@
 -- Which user may read which story (DESIGN privacy rule 3): one row per (user_id, story_id) that the
 -- seed's user_can_access_story grants, with the first rule that grants it. Every story query of the
--- read side joins this table on the user it runs for.
+-- read side joins this table on the user it runs for. A story breaking a quality rule (quarantined:
+-- empty content, an approval without approver...) is granted to its own submitter only, flagged
+-- has_quality_issues, so the author sees what needs fixing while no one else reads it.
 -- Strategy: incremental on two key axes (macros/incremental.sql story_access_replace_keys). A grant
 -- depends on the story, its legacy, the legacy's groups and persons (and FAMILY_OF edges), and the
 -- user. A refresh re-grants every story touched through the first four (all its readers) and every
@@ -41,8 +43,10 @@ select distinct on (g.user_id, g.story_id)
     g.story_id,
     s.legacy_id,
     g.access_reason,
-    greatest(g._ingested_at, u._ingested_at) as _ingested_at
+    greatest(g._ingested_at, u._ingested_at) as _ingested_at,
+    jsonb_array_length(s.quality_issues) > 0 as has_quality_issues
 from grants as g
 join {{ ref('stg_mosaic__stories') }} as s on s.id = g.story_id
 join {{ ref('stg_mosaic__users') }} as u on u.id = g.user_id
+where jsonb_array_length(s.quality_issues) = 0 or g.access_reason = 'submitter'
 order by g.user_id, g.story_id, g.priority

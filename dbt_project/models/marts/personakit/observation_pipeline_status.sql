@@ -41,7 +41,8 @@ select
     count(*) filter (where o.source_type = 'api_import') as api_import_count,
     min(o.created_at) filter (where o.processing_status = 'pending') as oldest_pending_at,
     max(o.created_at) as last_observation_at,
-    greatest(p._ingested_at, max(o._ingested_at)) as _ingested_at
+    greatest(p._ingested_at, max(o._ingested_at)) as _ingested_at,
+    count(*) filter (where jsonb_array_length(o.quality_issues) > 0) as flagged_count
 from persons as p
 left join {{ ref('stg_personakit__observations') }} as o on o.person_id = p.person_id
 group by p.person_id, p._ingested_at

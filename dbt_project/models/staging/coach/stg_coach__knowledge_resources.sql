@@ -1,5 +1,5 @@
 -- Resources for the vector store: raw_coach.knowledge_resources renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     user_id,
@@ -10,7 +10,7 @@ select
     source::text as source,
     created_at,
     updated_at,
+    {{ quality_issues('coach.knowledge_resources', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_coach', 'knowledge_resources') }} as src
-where {{ not_quarantined('coach.knowledge_resources', "src.id::text") }}

@@ -1,5 +1,5 @@
 -- Vector-store outbox: raw_coach.outbox renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     aggregate_type::text as aggregate_type,
@@ -8,7 +8,7 @@ select
     payload,
     created_at,
     processed_at,
+    {{ quality_issues('coach.outbox', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_coach', 'outbox') }} as src
-where {{ not_quarantined('coach.outbox', "src.id::text") }}

@@ -1,5 +1,5 @@
 -- Traits and preferences (MongoDB collection): raw_coach.persona_snapshots renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     user_id,
@@ -7,7 +7,7 @@ select
     preferences,
     keywords,
     created_at,
+    {{ quality_issues('coach.persona_snapshots', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_coach', 'persona_snapshots') }} as src
-where {{ not_quarantined('coach.persona_snapshots', "src.id::text") }}

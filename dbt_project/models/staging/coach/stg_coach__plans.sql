@@ -1,5 +1,5 @@
 -- Study plans: raw_coach.plans renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     user_id,
@@ -8,7 +8,7 @@ select
     due_date,
     status::text as status,
     created_at,
+    {{ quality_issues('coach.plans', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_coach', 'plans') }} as src
-where {{ not_quarantined('coach.plans', "src.id::text") }}

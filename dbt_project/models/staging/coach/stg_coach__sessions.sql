@@ -1,5 +1,5 @@
 -- Coaching sessions: raw_coach.sessions renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     user_id,
@@ -7,7 +7,7 @@ select
     focus::text as focus,
     created_at,
     updated_at,
+    {{ quality_issues('coach.sessions', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_coach', 'sessions') }} as src
-where {{ not_quarantined('coach.sessions', "src.id::text") }}

@@ -1,5 +1,5 @@
 -- Plan tasks: raw_coach.tasks renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     plan_id,
@@ -7,7 +7,7 @@ select
     status::text as status,
     due_date,
     completed_at,
+    {{ quality_issues('coach.tasks', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_coach', 'tasks') }} as src
-where {{ not_quarantined('coach.tasks', "src.id::text") }}

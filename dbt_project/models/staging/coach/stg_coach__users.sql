@@ -1,5 +1,5 @@
 -- Learners: raw_coach.users renamed and cast, soft deletes flagged,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     email::text as email,
@@ -9,7 +9,7 @@ select
     created_at,
     deleted_at,
     "deleted_at" is not null as is_deleted,
+    {{ quality_issues('coach.users', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_coach', 'users') }} as src
-where {{ not_quarantined('coach.users', "src.id::text") }}

@@ -1,5 +1,5 @@
 -- Agent turns: raw_devassist.agent_interactions renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     interaction_id,
     agent_session_id,
@@ -8,7 +8,7 @@ select
     tokens,
     cost,
     created_at,
+    {{ quality_issues('devassist.agent_interactions', "src.interaction_id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_devassist', 'agent_interactions') }} as src
-where {{ not_quarantined('devassist.agent_interactions', "src.interaction_id::text") }}

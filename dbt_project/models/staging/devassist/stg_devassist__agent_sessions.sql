@@ -1,5 +1,5 @@
 -- AI agent lifecycle: raw_devassist.agent_sessions renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     agent_session_id,
     user_id,
@@ -17,7 +17,7 @@ select
     estimated_cost,
     max_cost_limit,
     version,
+    {{ quality_issues('devassist.agent_sessions', "src.agent_session_id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_devassist', 'agent_sessions') }} as src
-where {{ not_quarantined('devassist.agent_sessions', "src.agent_session_id::text") }}

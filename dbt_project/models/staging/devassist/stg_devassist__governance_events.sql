@@ -1,5 +1,5 @@
 -- Governance decisions: raw_devassist.governance_events renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     event_id,
     agent_session_id,
@@ -13,7 +13,7 @@ select
     created_at,
     created_by::text as created_by,
     correlation_id,
+    {{ quality_issues('devassist.governance_events', "src.event_id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_devassist', 'governance_events') }} as src
-where {{ not_quarantined('devassist.governance_events', "src.event_id::text") }}

@@ -1,5 +1,5 @@
 -- Persona activations: raw_devassist.persona_activations renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     activation_id,
     agent_session_id,
@@ -9,7 +9,7 @@ select
     activated_at,
     deactivated_at,
     results,
+    {{ quality_issues('devassist.persona_activations', "src.activation_id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_devassist', 'persona_activations') }} as src
-where {{ not_quarantined('devassist.persona_activations', "src.activation_id::text") }}

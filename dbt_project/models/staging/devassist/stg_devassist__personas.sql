@@ -1,5 +1,5 @@
 -- Agent persona definitions: raw_devassist.personas renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     persona_id::text as persona_id,
     persona_name::text as persona_name,
@@ -14,7 +14,7 @@ select
     priority_level,
     created_at,
     updated_at,
+    {{ quality_issues('devassist.personas', "src.persona_id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_devassist', 'personas') }} as src
-where {{ not_quarantined('devassist.personas', "src.persona_id::text") }}

@@ -1,5 +1,5 @@
 -- Login sessions: raw_devassist.user_sessions renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     session_id,
     user_id,
@@ -9,7 +9,7 @@ select
     ended_at,
     status::text as status,
     version,
+    {{ quality_issues('devassist.user_sessions', "src.session_id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_devassist', 'user_sessions') }} as src
-where {{ not_quarantined('devassist.user_sessions', "src.session_id::text") }}

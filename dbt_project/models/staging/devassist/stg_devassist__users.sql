@@ -1,5 +1,5 @@
 -- Developers: raw_devassist.users renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     user_id,
     email::text as email,
@@ -12,7 +12,7 @@ select
     last_active_at,
     is_active,
     version,
+    {{ quality_issues('devassist.users', "src.user_id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_devassist', 'users') }} as src
-where {{ not_quarantined('devassist.users', "src.user_id::text") }}

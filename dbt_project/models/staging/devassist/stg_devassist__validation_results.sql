@@ -1,5 +1,5 @@
 -- Validator outcomes: raw_devassist.validation_results renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     result_id,
     event_id,
@@ -8,7 +8,7 @@ select
     score,
     details,
     created_at,
+    {{ quality_issues('devassist.validation_results', "src.result_id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_devassist', 'validation_results') }} as src
-where {{ not_quarantined('devassist.validation_results', "src.result_id::text") }}

@@ -1,5 +1,5 @@
 -- HTTP request logs (MongoDB collection): raw_mindflow.api_requests renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     "timestamp" as occurred_at,
@@ -15,7 +15,7 @@ select
     user_id,
     ip_address,
     error,
+    {{ quality_issues('mindflow.api_requests', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_mindflow', 'api_requests') }} as src
-where {{ not_quarantined('mindflow.api_requests', "src.id::text") }}

@@ -1,5 +1,5 @@
 -- Service logs (MongoDB collection): raw_mindflow.application_logs renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     "timestamp" as occurred_at,
@@ -11,7 +11,7 @@ select
     duration,
     pod::text as pod,
     node::text as node,
+    {{ quality_issues('mindflow.application_logs', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_mindflow', 'application_logs') }} as src
-where {{ not_quarantined('mindflow.application_logs', "src.id::text") }}

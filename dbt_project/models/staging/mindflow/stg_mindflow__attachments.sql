@@ -1,5 +1,5 @@
 -- Media attached to entries: raw_mindflow.attachments renamed and cast, soft deletes flagged,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     journal_entry_id,
@@ -13,7 +13,7 @@ select
     uploaded_at,
     deleted_at,
     "deleted_at" is not null as is_deleted,
+    {{ quality_issues('mindflow.attachments', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_mindflow', 'attachments') }} as src
-where {{ not_quarantined('mindflow.attachments', "src.id::text") }}

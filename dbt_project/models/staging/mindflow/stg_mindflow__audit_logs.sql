@@ -1,5 +1,5 @@
 -- Audit trail (MongoDB collection): raw_mindflow.audit_logs renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     user_id,
@@ -12,7 +12,7 @@ select
     data_category::text as data_category,
     retention_policy::text as retention_policy,
     searchable_text,
+    {{ quality_issues('mindflow.audit_logs', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_mindflow', 'audit_logs') }} as src
-where {{ not_quarantined('mindflow.audit_logs', "src.id::text") }}

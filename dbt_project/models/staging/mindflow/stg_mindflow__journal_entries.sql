@@ -1,5 +1,5 @@
 -- Journal entries with mood: raw_mindflow.journal_entries renamed and cast, soft deletes flagged,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     user_id,
@@ -17,7 +17,7 @@ select
     updated_at,
     deleted_at,
     "deleted_at" is not null as is_deleted,
+    {{ quality_issues('mindflow.journal_entries', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_mindflow', 'journal_entries') }} as src
-where {{ not_quarantined('mindflow.journal_entries', "src.id::text") }}

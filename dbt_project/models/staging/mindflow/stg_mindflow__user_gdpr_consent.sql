@@ -1,5 +1,5 @@
 -- GDPR consent: raw_mindflow.user_gdpr_consent renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     user_id,
@@ -13,7 +13,7 @@ select
     consent_user_agent,
     created_at,
     updated_at,
+    {{ quality_issues('mindflow.user_gdpr_consent', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_mindflow', 'user_gdpr_consent') }} as src
-where {{ not_quarantined('mindflow.user_gdpr_consent', "src.id::text") }}

@@ -1,5 +1,5 @@
 -- Core user accounts: raw_mindflow.users renamed and cast, soft deletes flagged,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     email::text as email,
@@ -16,7 +16,7 @@ select
     is_active,
     email_verified,
     "deleted_at" is not null as is_deleted,
+    {{ quality_issues('mindflow.users', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_mindflow', 'users') }} as src
-where {{ not_quarantined('mindflow.users', "src.id::text") }}

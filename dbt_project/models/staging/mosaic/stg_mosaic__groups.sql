@@ -1,5 +1,5 @@
 -- Groups per legacy, with members: raw_mosaic.groups renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     legacy_id,
@@ -8,7 +8,7 @@ select
     created_by,
     created_at,
     members,
+    {{ quality_issues('mosaic.groups', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_mosaic', 'groups') }} as src
-where {{ not_quarantined('mosaic.groups', "src.id::text") }}

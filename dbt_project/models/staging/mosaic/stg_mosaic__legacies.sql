@@ -1,5 +1,5 @@
 -- The people remembered: raw_mosaic.legacies renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     person_name::text as person_name,
@@ -10,7 +10,7 @@ select
     created_by,
     created_at,
     settings,
+    {{ quality_issues('mosaic.legacies', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_mosaic', 'legacies') }} as src
-where {{ not_quarantined('mosaic.legacies', "src.id::text") }}

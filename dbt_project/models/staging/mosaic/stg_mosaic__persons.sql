@@ -1,5 +1,5 @@
 -- Neo4j Person nodes: raw_mosaic.persons renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     name::text as name,
@@ -7,7 +7,7 @@ select
     legacy_id,
     user_id,
     created_at,
+    {{ quality_issues('mosaic.persons', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_mosaic', 'persons') }} as src
-where {{ not_quarantined('mosaic.persons', "src.id::text") }}

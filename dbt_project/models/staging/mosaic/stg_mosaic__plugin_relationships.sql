@@ -1,5 +1,5 @@
 -- Neo4j plugin edges: raw_mosaic.plugin_relationships renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     plugin_id,
@@ -8,7 +8,7 @@ select
     target_id,
     properties,
     created_at,
+    {{ quality_issues('mosaic.plugin_relationships', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_mosaic', 'plugin_relationships') }} as src
-where {{ not_quarantined('mosaic.plugin_relationships', "src.id::text") }}

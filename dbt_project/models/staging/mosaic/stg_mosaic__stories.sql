@@ -1,5 +1,5 @@
 -- Memorial stories: raw_mosaic.stories renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     legacy_id,
@@ -14,7 +14,7 @@ select
     updated_at,
     approved_by,
     approved_at,
+    {{ quality_issues('mosaic.stories', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_mosaic', 'stories') }} as src
-where {{ not_quarantined('mosaic.stories', "src.id::text") }}

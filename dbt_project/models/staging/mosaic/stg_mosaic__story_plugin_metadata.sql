@@ -1,5 +1,5 @@
 -- Plugin metadata on stories: raw_mosaic.story_plugin_metadata renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     story_id,
@@ -8,7 +8,7 @@ select
     metadata_value,
     created_at,
     updated_at,
+    {{ quality_issues('mosaic.story_plugin_metadata', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_mosaic', 'story_plugin_metadata') }} as src
-where {{ not_quarantined('mosaic.story_plugin_metadata', "src.id::text") }}

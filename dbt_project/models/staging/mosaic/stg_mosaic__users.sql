@@ -1,5 +1,5 @@
 -- Accounts: raw_mosaic.users renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     id,
     email::text as email,
@@ -9,7 +9,7 @@ select
     last_login,
     is_admin,
     privacy_preferences,
+    {{ quality_issues('mosaic.users', "src.id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_mosaic', 'users') }} as src
-where {{ not_quarantined('mosaic.users', "src.id::text") }}

@@ -1,5 +1,5 @@
 -- Actor API keys (hashed): raw_personakit.actor_api_keys renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     key_id,
     actor_id,
@@ -9,7 +9,7 @@ select
     last_used_at,
     expires_at,
     status::text as status,
+    {{ quality_issues('personakit.actor_api_keys', "src.key_id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_personakit', 'actor_api_keys') }} as src
-where {{ not_quarantined('personakit.actor_api_keys', "src.key_id::text") }}

@@ -1,5 +1,5 @@
 -- Persona consumers: raw_personakit.actors renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     actor_id,
     actor_type::text as actor_type,
@@ -11,7 +11,7 @@ select
     created_at,
     updated_at,
     status::text as status,
+    {{ quality_issues('personakit.actors', "src.actor_id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_personakit', 'actors') }} as src
-where {{ not_quarantined('personakit.actors', "src.actor_id::text") }}

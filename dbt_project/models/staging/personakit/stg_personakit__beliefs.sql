@@ -1,5 +1,5 @@
 -- Mindscape beliefs: raw_personakit.beliefs renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     belief_id,
     mindscape_id,
@@ -11,7 +11,7 @@ select
     confidence,
     created_at,
     updated_at,
+    {{ quality_issues('personakit.beliefs', "src.belief_id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_personakit', 'beliefs') }} as src
-where {{ not_quarantined('personakit.beliefs', "src.belief_id::text") }}

@@ -1,5 +1,5 @@
 -- Feedback on personas: raw_personakit.feedback renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     feedback_id,
     persona_instance_id,
@@ -12,7 +12,7 @@ select
     submitted_by::text as submitted_by,
     processing_status::text as processing_status,
     processed_at,
+    {{ quality_issues('personakit.feedback', "src.feedback_id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_personakit', 'feedback') }} as src
-where {{ not_quarantined('personakit.feedback', "src.feedback_id::text") }}

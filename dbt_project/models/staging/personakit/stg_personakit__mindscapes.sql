@@ -1,5 +1,5 @@
 -- One per person: raw_personakit.mindscapes renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     mindscape_id,
     person_id,
@@ -9,7 +9,7 @@ select
     updated_at,
     last_processed_observation_id,
     processing_metadata,
+    {{ quality_issues('personakit.mindscapes', "src.mindscape_id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_personakit', 'mindscapes') }} as src
-where {{ not_quarantined('personakit.mindscapes', "src.mindscape_id::text") }}

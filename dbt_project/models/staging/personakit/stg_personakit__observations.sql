@@ -1,5 +1,5 @@
 -- Raw observations: raw_personakit.observations renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     observation_id,
     person_id,
@@ -15,7 +15,7 @@ select
     created_at,
     updated_at,
     version,
+    {{ quality_issues('personakit.observations', "src.observation_id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_personakit', 'observations') }} as src
-where {{ not_quarantined('personakit.observations', "src.observation_id::text") }}

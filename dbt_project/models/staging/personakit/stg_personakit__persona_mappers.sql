@@ -1,5 +1,5 @@
 -- Persona mapper configurations: raw_personakit.persona_mappers renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     mapper_id,
     name::text as name,
@@ -13,7 +13,7 @@ select
     created_by::text as created_by,
     updated_at,
     updated_by::text as updated_by,
+    {{ quality_issues('personakit.persona_mappers', "src.mapper_id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_personakit', 'persona_mappers') }} as src
-where {{ not_quarantined('personakit.persona_mappers', "src.mapper_id::text") }}

@@ -1,5 +1,5 @@
 -- Generated personas (TTL): raw_personakit.personas renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     persona_instance_id,
     source_mapper_id,
@@ -13,7 +13,7 @@ select
     created_at,
     expires_at,
     ttl_hours,
+    {{ quality_issues('personakit.personas', "src.persona_instance_id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_personakit', 'personas') }} as src
-where {{ not_quarantined('personakit.personas', "src.persona_instance_id::text") }}

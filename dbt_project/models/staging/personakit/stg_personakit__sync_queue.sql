@@ -1,5 +1,5 @@
 -- Device sync queue: raw_personakit.sync_queue renamed and cast,
--- rows actively quarantined excluded. Nothing else happens in staging.
+-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.
 select
     queue_id,
     device_id::text as device_id,
@@ -7,7 +7,7 @@ select
     payload,
     sync_metadata,
     status::text as status,
+    {{ quality_issues('personakit.sync_queue', "src.queue_id::text") }} as quality_issues,
     _ingested_at,
     _source_lsn
 from {{ source('raw_personakit', 'sync_queue') }} as src
-where {{ not_quarantined('personakit.sync_queue', "src.queue_id::text") }}
