@@ -220,3 +220,25 @@ def test_reader_story_mentions_only_readable_stories(built):
         got = _frame(conn, "select user_id, story_id from marts.reader_story_mentions")
     pairs = {(str(u), str(s)) for u, s in zip(got["user_id"], got["story_id"])}
     assert pairs and pairs <= readable
+
+
+def test_examples_check_catches_an_unreadable_example(built):
+    """The asset check on legacy_persona_examples passes on the built marts and fails, naming the row,
+    once an example of a story its user may not read is written into the mart."""
+    from assets.persona.mart_checks import persona_examples_only_readable_stories, unreadable_examples
+    from orchestration.resources import WarehouseDatabase
+
+    warehouse = WarehouseDatabase()
+    assert persona_examples_only_readable_stories(warehouse=warehouse).passed
+    readable = _readable_by_seed_function(built.source_url)
+    with psycopg.connect(built.warehouse_url) as conn:
+        users = [str(u) for (u,) in conn.execute("select id from raw_mosaic.users")]
+        stories = conn.execute("select id::text, legacy_id from raw_mosaic.stories where visibility_level = 'private'").fetchall()
+        user, story, legacy = next((u, s, l) for s, l in stories for u in users if (u, s) not in readable)
+        conn.execute("insert into marts.legacy_persona_examples (user_id, legacy_id, example_rank, story_id, access_reason) "
+                     "values (%s, %s, 99, %s, 'public')", (user, legacy, story))
+        conn.commit()
+        count, sample = unreadable_examples(conn)
+    assert count == 1 and sample[0]["story_id"] == story
+    result = persona_examples_only_readable_stories(warehouse=warehouse)
+    assert not result.passed and result.metadata["violations"].value == 1
