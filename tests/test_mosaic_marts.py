@@ -214,12 +214,18 @@ def test_person_graph_equals_pandas(built):
     assert sum(r["mentions"] for r in graph.values()) > 0
 
 
-def test_reader_story_mentions_only_readable_stories(built):
+def test_reader_story_mentions_equal_pandas_over_readable_stories(built):
+    """(user, story, person) for every mention in a story the seed's access function lets the user read."""
     readable = _readable_by_seed_function(built.source_url)
     with psycopg.connect(built.warehouse_url) as conn:
-        got = _frame(conn, "select user_id, story_id from marts.reader_story_mentions")
-    pairs = {(str(u), str(s)) for u, s in zip(got["user_id"], got["story_id"])}
-    assert pairs and pairs <= readable
+        got = _frame(conn, "select user_id, story_id, person_id from marts.reader_story_mentions")
+        mentions = ref.load_raw(conn, ["mosaic.story_mentions"])["mosaic.story_mentions"]
+    mentioned: dict[str, set[str]] = {}
+    for s, p in zip(mentions["story_id"], mentions["person_id"]):
+        mentioned.setdefault(str(s), set()).add(str(p))
+    want = {(u, s, p) for u, s in readable for p in mentioned.get(s, ())}
+    assert {(str(u), str(s), str(p)) for u, s, p in zip(got["user_id"], got["story_id"], got["person_id"])} == want
+    assert want
 
 
 def test_examples_check_catches_an_unreadable_example(built):
