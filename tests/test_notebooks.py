@@ -16,7 +16,7 @@ from nbclient import NotebookClient
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 NOTEBOOK_STORES = ("dbt_staging", "dbt_intermediate", "dbt_marts", "mood", "persona/trait_matrix",
-                   "search/journal_entries")
+                   "persona/knowledge_entries", "persona/graph_metadata", "search/journal_entries")
 
 
 def test_there_are_notebooks_for_each_topic():

@@ -6,6 +6,7 @@ import dagster as dg
 from assets.persona.checks import CHECKS
 from assets.persona.graph import graph_metadata_asset
 from assets.persona.knowledge import knowledge_entries, knowledge_warm_layer
+from assets.persona.mart_checks import MART_CHECKS
 from assets.persona.plugin_metadata import story_plugin_metadata
 from assets.persona.related_stories import related_stories
 from assets.persona.snapshots import (
@@ -23,7 +24,7 @@ ASSETS = [trait_matrix, knowledge_entries, knowledge_warm_layer, graph_metadata_
 
 defs = dg.Definitions(
     assets=ASSETS,
-    asset_checks=CHECKS,
+    asset_checks=[*CHECKS, *MART_CHECKS],
     jobs=[progress_job, persona_snapshot_job],
     schedules=[progress_schedule, persona_snapshot_schedule],
 )

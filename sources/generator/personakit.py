@@ -240,12 +240,16 @@ def generate(scale: Scale, sink: Sink, progress=None) -> None:
             sink.add("personakit.beliefs", (bid, mid, statement, category, round(rng.uniform(0.2, 1.0), 3),
                                             rng.choice(("low", "high")), rng.sample(usable, min(len(usable), 2)),
                                             confidence, mupdated, mupdated))
-        _personas(rng, sink, pid, mid, traits, mapper_ids, actor_ids, mupdated, end)
+        # the seed's generation, cache, rating and sync-cache fields (1.4, 1.6, 3.2) from a stream of their own
+        xr = stream(seed, "personakit", "persona-detail", pi)
+        generated = _personas(rng, sink, pid, mid, traits, mapper_ids, actor_ids, mupdated, end,
+                              xr=xr, mindscape_version=1 + len(obs_times))
         for dk in range(rng.randint(1, 2)):
             device = f"device-{pid[:8]}-{dk}"
             sink.add("personakit.sync_state", (
                 device, pid, dumps({"observations": iso(mupdated)}), dumps({"observations": rng.randint(0, 3)}),
-                dumps({"mindscapeVersion": 1 + len(obs_times)}), dumps({"wifiOnly": rng.random() < 0.5}), mupdated))
+                dumps(_cached_data(xr, generated, mapper_ids, 1 + len(obs_times), end)),
+                dumps({"wifiOnly": rng.random() < 0.5}), mupdated))
             sink.add("personakit.sync_queue", (
                 new_uuid(rng), device, rng.choice(("observation", "feedback")), dumps({"personId": pid}),
                 dumps({"createdAt": iso(mupdated), "attemptCount": rng.randint(0, 3), "priority": rng.choice(("high", "normal"))}),
@@ -263,29 +267,75 @@ def _outbox(rng, oid, pid, status, created, end):
             created, done_at, created, done_at or created)
 
 
-def _personas(rng, sink, pid, mid, traits, mapper_ids, actor_ids, after, end):
+def _cached_data(xr, generated, mapper_ids, mindscape_version, end) -> dict:
+    """SyncState.cachedData (seed 3.2): the mappers and persona cores a device holds. A core cached at
+    an older mindscape version is marked stale, as the sync service marks it."""
+    cores = []
+    for iid, created in generated:
+        if xr.random() < 0.6:
+            version = mindscape_version if xr.random() < 0.7 else max(1, mindscape_version - xr.randint(1, 3))
+            cores.append({"personaInstanceId": iid, "mindscapeVersion": version,
+                          "cachedAt": iso(min(end, later(created, xr, 5, 3600))),
+                          "isStale": version < mindscape_version, "size": xr.randint(2_000, 40_000)})
+    mappers = [{"mapperId": m, "version": f"1.{k}.0", "cachedAt": iso(end - dt.timedelta(days=xr.randint(0, 20))),
+                "size": xr.randint(1_000, 9_000)}
+               for k, (m, status) in enumerate(mapper_ids) if status == "active" and xr.random() < 0.5]
+    return {"mindscapeVersion": mindscape_version, "mappers": mappers, "personaCores": cores}
+
+
+def _personas(rng, sink, pid, mid, traits, mapper_ids, actor_ids, after, end, *, xr, mindscape_version):
+    """Personas of one person with their feedback; returns [(persona_instance_id, created_at)]."""
     active = [m for m, status in mapper_ids if status == "active"]
+    generated = []
     for _ in range(rng.randint(0, 3)):
         iid = new_uuid(rng)
         mapper = rng.choice(active)
         created = min(end, later(after, rng, 60, 20 * 86400))
         ttl = rng.choice((24, 24, 48, 72))
+        generated.append((iid, created))
+        duration = rng.randint(300, 4000)
+        was_cached = xr.random() < 0.5
+        core_age = xr.randint(60_000, 30 * 3_600_000) if was_cached else 0
+        generation = {"model": "persona-gen-1", "durationMs": duration,
+                      "detailLevel": xr.choice(("instant", "balanced", "balanced", "deep_dive")),
+                      "generatedAt": iso(created), "generationDurationMs": duration,
+                      "totalTokensUsed": xr.randint(400, 6000), "totalCost": round(xr.uniform(0.001, 0.09), 4),
+                      "cacheStatus": {"coreWasCached": was_cached,
+                                      "coreIsStale": was_cached and core_age > 24 * 3_600_000,
+                                      "coreCacheAge": core_age}}
+        core = {"traits": {t: round(v, 2) for t, v in traits.items()},
+                "coreVersion": str(mindscape_version if xr.random() < 0.8 else max(1, mindscape_version - 1)),
+                "generatedAt": iso(created - dt.timedelta(milliseconds=core_age))}
+        access_count = rng.randint(0, 40)
+        last_access = iso(min(end, later(created, rng, 60, 86400)))
+        gets_feedback = rng.random() < 0.4
         sink.add("personakit.personas", (
             iid, mapper, mid, pid, f"{mapper[:8]}:{mid[:8]}",
-            dumps({"traits": {t: round(v, 2) for t, v in traits.items()}}), dumps({"task": "review"}),
-            dumps({"model": "persona-gen-1", "durationMs": rng.randint(300, 4000)}),
-            dumps({"accessCount": rng.randint(0, 40), "lastAccessedAt": iso(min(end, later(created, rng, 60, 86400)))}),
+            dumps(core), dumps({"task": "review"}), dumps(generation),
+            dumps({"accessCount": access_count, "lastAccessedAt": last_access,
+                   "lastAccessedBy": xr.choice(ACTORS)[1], "feedbackReceived": gets_feedback}),
             created, created + dt.timedelta(hours=ttl), ttl))
         sink.add("personakit.system_events", (new_uuid(rng), "persona.generated", created,
                                               dumps({"personaInstanceId": iid, "mapperId": mapper}), dumps({"service": "generator"})))
-        if rng.random() < 0.4:
+        if gets_feedback:
             submitted = min(end, later(created, rng, 60, 86400))
             state = rng.choice(("pending", "processed", "incorporated"))
+            quality = xr.uniform(0, 1)  # one latent impression drives the five ratings and the NPS score
+            ratings = {k: max(1, min(5, round(1 + 4 * quality + xr.gauss(0, 0.7))))
+                       for k in ("overall", "accuracy", "completeness", "relevance", "usability")}
+            score = max(1, min(10, round(1 + 9 * quality + xr.gauss(0, 1.2))))
+            outcome = "success" if quality > 0.6 else "partial_success" if quality > 0.3 else "failure"
             sink.add("personakit.feedback", (
-                new_uuid(rng), iid, rng.choice(actor_ids), dumps({"task": "code review"}),
-                dumps({"accuracy": rng.randint(1, 5), "helpfulness": rng.randint(1, 5)}),
+                new_uuid(rng), iid, rng.choice(actor_ids),
+                dumps({"task": "code review", "taskType": "code_review", "taskDescription": "Review a pull request",
+                       "taskOutcome": outcome}),
+                dumps(ratings),
                 dumps({"comment": rng.choice(("Too formal", "Spot on", "Missed key context", "Helpful"))}),
-                dumps({"severity": rng.choice(("low", "medium"))}), submitted, "actor", state,
+                dumps({"severity": rng.choice(("low", "medium")),
+                       "taskSuccessImpact": "positive" if quality > 0.6 else "neutral" if quality > 0.3 else "negative",
+                       "wouldUseAgain": score >= 7, "recommendationScore": score}),
+                submitted, "actor", state,
                 min(end, later(submitted, rng, 60, 86400)) if state != "pending" else None))
             sink.add("personakit.system_events", (new_uuid(rng), "feedback.received", submitted,
                                                   dumps({"personaInstanceId": iid}), dumps({"service": "api"})))
+    return generated
