@@ -31,7 +31,9 @@ def test_graph_snapshot():
         "analytics/journal_insights/weekly": ("insights", ["analytics/mood_events"]),
         "analytics/journal_insights/monthly": ("insights", ["analytics/mood_events"]),
         "analytics/journal_insights/yearly": ("insights", ["analytics/mood_events"]),
-        "analytics/journal_insights": ("insights", ["analytics/journal_insights/monthly",
+        "analytics/journal_insights/custom": ("insights", ["analytics/mood_events"]),
+        "analytics/journal_insights": ("insights", ["analytics/journal_insights/custom",
+                                                    "analytics/journal_insights/monthly",
                                                     "analytics/journal_insights/weekly",
                                                     "analytics/journal_insights/yearly"]),
     }

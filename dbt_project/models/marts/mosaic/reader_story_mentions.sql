@@ -1,8 +1,9 @@
 -- Who is mentioned where, for a reader (seed 000, (:Story)-[:MENTIONS]->(:Person)): one row per (user,
 -- story, person) for the stories that user may read (story_access, privacy rule 3). Query it with the
 -- user it runs for: `where user_id = ...`.
--- Strategy: a view: it is story_access joined to the mentions, and would repeat story_access's size.
-{{ config(materialized='view') }}
+-- Strategy: a table rebuilt with story_access. Not a view: a view on a mart table is dropped (cascade)
+-- whenever dbt rebuilds that table alone, e.g. a full refresh of story_access.
+{{ config(materialized='table') }}
 
 select
     a.user_id,
