@@ -28,6 +28,16 @@ def insight_key(kind: str) -> dg.AssetKey:
     return dg.AssetKey(["analytics", "journal_insights", kind])
 
 
+def _preview(conn, kind: str, start, end=None) -> dg.MetadataValue:
+    """The five largest insights of one period (`end` narrows it to one range), as a markdown table."""
+    found = conn.execute(
+        "SELECT left(summary, 160), entries_analyzed, dominant_mood FROM analytics.journal_insights "
+        "WHERE insight_type = %s AND start_date = %s AND (%s::date IS NULL OR end_date = %s::date) "
+        "ORDER BY entries_analyzed DESC LIMIT 5", (kind, start, end, end)).fetchall()
+    rows = "\n".join(f"| {n} | {m or ''} | {s.replace('|', '/')} |" for s, n, m in found)
+    return dg.MetadataValue.md("| entries | dominant mood | summary |\n|---|---|---|\n" + rows)
+
+
 def _make_asset(kind: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=insight_key(kind),
@@ -45,16 +55,12 @@ def _make_asset(kind: str) -> dg.AssetsDefinition:
         start, end = window_to_period(*context.partition_time_window)
         with warehouse.connect() as conn:
             res = build_period(conn, kind, start, end, use_llm=config.use_llm)
-            preview = conn.execute(
-                "SELECT left(summary, 160), entries_analyzed, dominant_mood FROM analytics.journal_insights "
-                "WHERE insight_type = %s AND start_date = %s ORDER BY entries_analyzed DESC LIMIT 5",
-                (kind, start)).fetchall()
+            preview = _preview(conn, kind, start)
             conn.commit()
-        rows = "\n".join(f"| {n} | {m or ''} | {s.replace('|', '/')} |" for s, n, m in preview)
         return dg.MaterializeResult(metadata={
             "period": f"{start}..{end}", "dagster/row_count": res.users, "rows_replaced": res.rows_replaced,
             "purged_removed_users": res.purged_removed_users, "stale_marks_cleared": res.stale_marks_cleared,
-            "preview": dg.MetadataValue.md("| entries | dominant mood | summary |\n|---|---|---|\n" + rows),
+            "preview": preview,
         })
 
     _insights.__name__ = f"journal_insights_{kind}"
@@ -95,16 +101,12 @@ def journal_insights_custom(context: dg.AssetExecutionContext, config: CustomIns
                               datetime.now(timezone.utc).date())
     with warehouse.connect() as conn:
         res = build_custom(conn, start, end, users=config.user_ids or None, use_llm=config.use_llm)
-        preview = conn.execute(
-            "SELECT left(summary, 160), entries_analyzed, dominant_mood FROM analytics.journal_insights "
-            "WHERE insight_type = 'custom' AND start_date = %s AND end_date = %s ORDER BY entries_analyzed DESC LIMIT 5",
-            (start, end)).fetchall()
+        preview = _preview(conn, "custom", start, end)
         conn.commit()
-    rows = "\n".join(f"| {n} | {m or ''} | {s.replace('|', '/')} |" for s, n, m in preview)
     return dg.MaterializeResult(metadata={
         "period": f"{start}..{end}", "users_requested": len(config.user_ids) or "all",
         "dagster/row_count": res.users, "rows_replaced": res.rows_replaced,
-        "preview": dg.MetadataValue.md("| entries | dominant mood | summary |\n|---|---|---|\n" + rows),
+        "preview": preview,
     })
 # The table as a whole (target of table-level quality checks); it is written through its three slices.
 JOURNAL_INSIGHTS_TABLE = dg.AssetSpec(
