@@ -14,7 +14,7 @@ import pytest
 import test_dbt_reference as ref
 
 MARTS = ("persona_cache_status", "mapper_effectiveness", "personakit_queue_health", "personakit_rule_findings",
-         "personakit_mindscapes")
+         "personakit_mindscapes", "personakit_device_sync")
 RATINGS = ("overall", "accuracy", "completeness", "relevance", "usability")
 TABLES = ["personakit.persons", "personakit.mindscapes", "personakit.goals", "personakit.beliefs",
           "personakit.personas", "personakit.feedback", "personakit.persona_mappers", "personakit.outbox_tasks",
@@ -263,3 +263,38 @@ def test_rule_findings_flag_ttl_and_sync_version_breaks(built):
     result = run_dbt(["test", "--select", "personakit_persona_ttl personakit_sync_version_consistency"],
                      url=built.warehouse_url)
     assert result.returncode == 0 and "WARN=2" in result.stdout, result.stdout[-3000:]
+
+
+def test_device_sync_equals_pandas(built):
+    with psycopg.connect(built.warehouse_url) as conn:
+        got = {(r["device_id"], str(r["person_id"])): r
+               for r in ref._rows(_frame(conn, "select * from marts.personakit_device_sync"))}
+        raw = ref.load_raw(conn, TABLES)
+    live, _ = _live(raw)
+    versions = dict(zip(raw["personakit.mindscapes"]["person_id"], raw["personakit.mindscapes"]["version"]))
+    queue = raw["personakit.sync_queue"]
+    states = raw["personakit.sync_state"]
+    states = states[states["person_id"].isin(live)]
+    assert set(got) == {(d, str(p)) for d, p in zip(states["device_id"], states["person_id"])} and got
+    as_of = next(iter(got.values()))["as_of"]
+    for st in ref._rows(states):
+        row = got[(st["device_id"], str(st["person_id"]))]
+        last, pending, config = _json(st["last_sync"]), _json(st["pending_items"]), _json(st["configuration"])
+        cores = _json(st["cached_data"]).get("personaCores") or []
+        current = versions.get(st["person_id"])
+        mine = queue[queue["device_id"] == st["device_id"]]
+        last_at = _ts(last.get("timestamp"))
+        interval = config.get("syncInterval")
+        want = {
+            "last_sync_at": last_at, "last_sync_errors": last.get("errors"),
+            "pending_upstream": pending.get("upstream"), "pending_downstream": pending.get("downstream"),
+            "cached_cores": len(cores),
+            "stale_cached_cores": sum(1 for c in cores if current is not None and c["mindscapeVersion"] < current),
+            "queue_pending": int((mine["status"] == "pending").sum()),
+            "queue_failed": int((mine["status"] == "failed").sum()),
+            "queue_retries": sum(max(_int(_json(m).get("attemptCount")) - 1, 0) for m in mine["sync_metadata"]),
+            "overdue": bool(last_at is not None and interval is not None
+                            and as_of - last_at > dt.timedelta(minutes=interval)),
+        }
+        assert {k: row[k] for k in want} == want, st["device_id"]
+    assert sum(r["stale_cached_cores"] for r in got.values()) > 0

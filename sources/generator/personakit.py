@@ -246,10 +246,15 @@ def generate(scale: Scale, sink: Sink, progress=None) -> None:
                               xr=xr, mindscape_version=1 + len(obs_times))
         for dk in range(rng.randint(1, 2)):
             device = f"device-{pid[:8]}-{dk}"
+            last_sync = {"observations": iso(mupdated), "timestamp": iso(mupdated),
+                         "direction": xr.choice(("upstream", "downstream", "both")),
+                         "itemsSynced": xr.randint(0, 40), "errors": xr.choice((0, 0, 0, 1, 2))}
+            pending = {"observations": rng.randint(0, 3), "upstream": xr.randint(0, 5), "downstream": xr.randint(0, 5)}
             sink.add("personakit.sync_state", (
-                device, pid, dumps({"observations": iso(mupdated)}), dumps({"observations": rng.randint(0, 3)}),
+                device, pid, dumps(last_sync), dumps(pending),
                 dumps(_cached_data(xr, generated, mapper_ids, 1 + len(obs_times), end)),
-                dumps({"wifiOnly": rng.random() < 0.5}), mupdated))
+                dumps({"wifiOnly": rng.random() < 0.5, "syncInterval": xr.choice((15, 30, 60)),
+                       "maxRetries": 5, "offlineMode": xr.random() < 0.1}), mupdated))
             sink.add("personakit.sync_queue", (
                 new_uuid(rng), device, rng.choice(("observation", "feedback")), dumps({"personId": pid}),
                 dumps({"createdAt": iso(mupdated), "attemptCount": rng.randint(0, 3), "priority": rng.choice(("high", "normal"))}),
