@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export DAGSTER_HOME ?= $(abspath $(or $(TESSERA_HOME),.tessera))/dagster
 
-.PHONY: install demo test test-fast dev up down bench clean
+.PHONY: install demo test test-fast dev up down bench notebooks clean
 
 $(DEPS_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,15 @@ demo: install
 test: install
 	@mkdir -p "$(DAGSTER_HOME)"
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+notebooks: install
+	@mkdir -p "$(DAGSTER_HOME)"
+	$(BIN)/tessera notebooks
+
+# The edit-test loop: pure and single-area tests (no dbt builds, CLI subprocesses or notebooks), about 2 minutes.
+test-fast: install
+	@mkdir -p "$(DAGSTER_HOME)"
+	$(BIN)/python -m pytest tests -m "not slow" -q $(PYTEST_ARGS)
 
 dev: install
 	@mkdir -p "$(DAGSTER_HOME)"

@@ -24,8 +24,18 @@ def bench(name: str, args: tuple[str, ...], out: str | None) -> None:
     """Run a benchmark: ingest, dbt, embed, search, rollups, traits, generate."""
     if name not in available():
         raise click.UsageError(f"unknown benchmark {name!r}; available: {', '.join(available())}")
+    from orchestration.console import EXIT_INTERRUPTED, stop_on_signal
+
     module = importlib.import_module(f"bench.{name}")
-    figures = module.main(list(args))
+    echo = lambda line: click.echo(line, err=True)  # noqa: E731
+    # SIGTERM / Ctrl-C raise KeyboardInterrupt in the bench: the query in flight is cancelled and the
+    # bench's own `finally` blocks drop the databases it created, then the command exits 130.
+    with stop_on_signal(grace=10, echo=echo):
+        try:
+            figures = module.main(list(args))
+        except KeyboardInterrupt:
+            echo(f"bench {name} interrupted: its databases were dropped; no figures")
+            raise SystemExit(EXIT_INTERRUPTED)
     if out:
         Path(out).write_text(json.dumps(figures, indent=2, default=str))
         click.echo(f"figures written to {out}", err=True)

@@ -19,6 +19,7 @@ COMMANDS = {
     "simulate": "sources.simulator:simulate_command",
     "materialize": "orchestration.commands.materialize:materialize",
     "demo": "orchestration.commands.demo:demo",
+    "notebooks": "orchestration.commands.notebooks:notebooks",
     "search": "assets.search.cli:search",
     "bench": "bench.cli:bench",
     "erase": "orchestration.commands.erase:erase",

@@ -134,6 +134,55 @@ def ingested(seeded) -> TestDatabases:
     return seeded
 
 
+@dataclass
+class SharedWarehouse(TestDatabases):
+    dbt_build_output: str = ""
+
+
+@pytest.fixture(scope="session")
+def shared_warehouse(embedded_server, tmp_path_factory) -> SharedWarehouse:
+    """One seeded (SMALL_SCALE), ingested and fully built warehouse for the whole session, for tests that
+    only read: the persona stores computed, then `dbt build` (the quarantine left empty: tests of flagged
+    rows plant and fill their own).
+    Both databases are then made read-only (default_transaction_read_only), so a test that writes to it
+    fails at once instead of changing what the next test reads. Tests that change data use `ingested`."""
+    import psycopg
+
+    from assets.dbt.project import run_dbt
+    from assets.ingest.pipeline import sync_all
+    from assets.persona.graph import refresh_graph_metadata
+    from assets.persona.knowledge import refresh_knowledge
+    from assets.persona.traits import refresh_traits
+    from sources.generator import generate
+
+    suffix = uuid.uuid4().hex[:10]
+    source_db, warehouse_db = f"app_s{suffix}", f"wh_s{suffix}"
+    with psycopg.connect(embedded_server.url(), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{source_db}" TEMPLATE "{TEMPLATE_DB}"')
+        admin.execute(f'CREATE DATABASE "{warehouse_db}"')
+    shared = SharedWarehouse(source_url=embedded_server.url(source_db), warehouse_url=embedded_server.url(warehouse_db),
+                             source_db=source_db, warehouse_db=warehouse_db, home=tmp_path_factory.mktemp("shared"))
+    try:
+        generate(shared.source_url, **SMALL_SCALE)
+        sync_all(shared.source_url, shared.warehouse_url)
+        with psycopg.connect(shared.warehouse_url) as conn:
+            as_of = conn.execute("select now()").fetchone()[0]
+            refresh_traits(conn, as_of)
+            refresh_knowledge(conn, as_of)
+            refresh_graph_metadata(conn, as_of)
+            conn.commit()
+        result = run_dbt(["build"], url=shared.warehouse_url)
+        assert result.returncode == 0, f"dbt build of the shared warehouse failed:\n{result.stdout[-8000:]}"
+        shared.dbt_build_output = result.stdout
+        with psycopg.connect(embedded_server.url(), autocommit=True) as admin:
+            for name in (source_db, warehouse_db):
+                admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        yield shared
+    finally:
+        for name in (source_db, warehouse_db):
+            _drop_database(embedded_server, name)
+
+
 def _as_url(conninfo: str) -> str:
     """A postgresql:// URL for a key=value conninfo (the dbt profile reads URLs)."""
     from urllib.parse import quote, urlencode

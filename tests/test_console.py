@@ -70,6 +70,7 @@ def test_demo_console_is_short_and_the_log_holds_the_events(databases):
     assert len(text.splitlines()) > 10 * len(lines)
 
 
+@pytest.mark.slow
 def test_sigterm_stops_simulate_quickly_and_the_next_run_converges(seeded):
     import psycopg
 

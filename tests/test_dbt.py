@@ -3,8 +3,8 @@ independent pandas computation, deletes gone after one ingest + dbt tick, and th
 
 from __future__ import annotations
 
-
 import psycopg
+import pytest
 
 import test_dbt_reference as ref
 
@@ -64,18 +64,20 @@ def _assert_marts_match(warehouse_url: str) -> dict[str, int]:
     return sizes
 
 
-def test_dbt_build_green_and_marts_equal_pandas(ingested):
-    """`dbt build` (models, data tests, unit tests) passes on the seeded dataset, and every mart equals
-    the same result computed in pandas from the raw tables."""
-    result = _dbt(["build"], ingested.warehouse_url)
-    assert "3 unit tests" in result.stdout and "ERROR=0" in result.stdout
-    sizes = _assert_marts_match(ingested.warehouse_url)
+@pytest.mark.slow
+def test_dbt_build_green_and_marts_equal_pandas(shared_warehouse):
+    """`dbt build` (models, data tests, unit tests) passes on the seeded dataset (the shared warehouse's
+    build), and every mart equals the same result computed in pandas from the raw tables."""
+    output = shared_warehouse.dbt_build_output
+    assert "3 unit tests" in output and "ERROR=0" in output
+    sizes = _assert_marts_match(shared_warehouse.warehouse_url)
     # the small dataset exercises every mart (an empty mart would compare equal vacuously)
     for mart in ("journals_view", "user_profile_view", "mood_calendar_cache", "story_access",
                  "legacy_story_summary", "coach_daily_progress", "observation_pipeline_status", "user_activity_summary"):
         assert sizes[mart] > 0, f"{mart} is empty on the seeded dataset"
 
 
+@pytest.mark.slow
 def test_soft_deletes_leave_every_mart_after_one_tick(ingested):
     """Soft-delete an entry and a user (MindFlow), a learner (coach) and a person (PersonaKit), hard-delete
     an attachment and an agent session in the SOURCE; one sync_all + incremental dbt build later they are
@@ -185,6 +187,7 @@ def _log_ops(conn) -> dict[tuple[str, str], int]:
         "select table_name, op, count(*) from tessera_meta.raw_deletions group by 1, 2").fetchall()}
 
 
+@pytest.mark.slow
 def test_hard_deletes_reach_marts_through_the_change_log(ingested):
     """Hard deletes in the SOURCE of children (a tag link, an attachment, an observation, a study session)
     and of parents (a Mosaic group granting group access, a person relationship) leave no raw row behind:
@@ -262,6 +265,7 @@ def test_hard_deletes_reach_marts_through_the_change_log(ingested):
     _assert_marts_match(ingested.warehouse_url)
 
 
+@pytest.mark.slow
 def test_truncated_or_recreated_raw_table_forces_a_correct_rebuild(ingested):
     """A raw table rewritten by TRUNCATE (a full load or reload) or dropped and recreated (a drift resync)
     may have lost rows that no trigger saw: the marts reading it rebuild every key in that run, the others

@@ -33,6 +33,7 @@ def _hot_updates(url: str, mart: str, above: int | None = None) -> int:
     return n
 
 
+@pytest.mark.slow
 def test_warm_session_refresh_equals_full_rebuild(ingested):
     from assets.dbt.runner import DbtCommandError, DbtSession
     from assets.ingest.pipeline import sync_all
@@ -98,6 +99,7 @@ def test_warm_session_refresh_equals_full_rebuild(ingested):
     assert not target.exists()
 
 
+@pytest.mark.slow
 def test_lean_incremental_path_enforces_the_contract(ingested, tmp_path):
     """A refresh through the lean incremental path (macros/materialization_incremental.sql) checks the
     model's output against its contract itself: a column whose type strays fails the run with the
@@ -140,6 +142,7 @@ def _ctids(wh, query: str, *args) -> dict:
     return {key: ctid for key, ctid in wh.execute(query, args).fetchall()}
 
 
+@pytest.mark.slow
 def test_refresh_rewrites_only_what_changed(ingested):
     """A refresh after one learner's study day is deleted in the source: the marts of products that did not
     change are left as they are (idle: no row rewritten, only their log cursor moves on), and
@@ -215,6 +218,7 @@ select pg_backend_pid() as pid,
 """
 
 
+@pytest.mark.slow
 def test_a_thread_keeps_one_connection_reset_between_nodes(ingested, tmp_path):
     """DbtSession keeps one connection per dbt thread for a whole command (assets/dbt/kept_connections.py):
     two models run one after the other on one thread share a server process, the second sees none of

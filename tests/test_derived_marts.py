@@ -176,6 +176,7 @@ def _compare(conn, mart: str, expected: list[dict]) -> int:
     return len(g)
 
 
+@pytest.mark.slow
 def test_derived_marts_equal_independent_pandas(built):
     tables = ["mindflow.users", "mindflow.journal_entries", "mindflow.api_requests", "mindflow.application_logs",
               "devassist.agent_sessions", "devassist.governance_events"]
@@ -197,6 +198,7 @@ def test_derived_marts_equal_independent_pandas(built):
     assert set(trend) == {"positive", "neutral", "negative"} and 99 <= sum(trend.values()) <= 101
 
 
+@pytest.mark.slow
 def test_governance_metrics_count_the_ungoverned_running_session(built):
     """A session running without approval (planted by the generator) is counted by agent_cost_governance,
     with its cost, as active_agent_sessions flags it."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import psycopg
+import pytest
 
 
+@pytest.mark.slow
 def test_scores_against_generator_truth(ingested):
     from assets.mood.evaluation import evaluate_scores
     from assets.mood.events import maintain_events

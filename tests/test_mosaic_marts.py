@@ -66,8 +66,9 @@ def expected_plugin_access(raw, now) -> set[tuple[str, str]]:
     return out
 
 
-def test_plugin_story_access_equals_pandas(built):
-    with psycopg.connect(built.warehouse_url) as conn:
+@pytest.mark.slow
+def test_plugin_story_access_equals_pandas(shared_warehouse):
+    with psycopg.connect(shared_warehouse.warehouse_url) as conn:
         now = conn.execute("select now()").fetchone()[0]
         got = _frame(conn, "select plugin_name, story_id, visibility_level from marts.plugin_story_access")
         scopes = _frame(conn, "select * from marts.plugin_permission_scopes")
@@ -94,8 +95,9 @@ def test_plugin_story_access_equals_pandas(built):
     assert sum(per_grant.values()) > 0
 
 
-def test_legacy_persona_uses_all_stories_and_permitted_metadata(built):
-    with psycopg.connect(built.warehouse_url) as conn:
+@pytest.mark.slow
+def test_legacy_persona_uses_all_stories_and_permitted_metadata(shared_warehouse):
+    with psycopg.connect(shared_warehouse.warehouse_url) as conn:
         now = conn.execute("select now()").fetchone()[0]
         got = {str(r["legacy_id"]): r for r in ref._rows(_frame(conn, "select * from marts.legacy_persona"))}
         raw = ref.load_raw(conn, TABLES)
@@ -125,11 +127,12 @@ def test_legacy_persona_uses_all_stories_and_permitted_metadata(built):
     assert any(r["sentiment_mean"] is not None for r in got.values())
 
 
-def test_persona_examples_equal_pandas_and_respect_the_seed_access_function(built):
+@pytest.mark.slow
+def test_persona_examples_equal_pandas_and_respect_the_seed_access_function(shared_warehouse):
     """Examples are the 5 latest stories per (user, legacy) among those the SOURCE's
     mosaic.user_can_access_story grants; none is a story the function denies."""
-    readable = _readable_by_seed_function(built.source_url)
-    with psycopg.connect(built.warehouse_url) as conn:
+    readable = _readable_by_seed_function(shared_warehouse.source_url)
+    with psycopg.connect(shared_warehouse.warehouse_url) as conn:
         got = _frame(conn, "select user_id, legacy_id, story_id, example_rank from marts.legacy_persona_examples")
         raw = ref.load_raw(conn, TABLES)
     pairs = {(str(u), str(s)) for u, s in zip(got["user_id"], got["story_id"])}
@@ -147,6 +150,7 @@ def test_persona_examples_equal_pandas_and_respect_the_seed_access_function(buil
     assert {(str(u), str(s), int(r)) for u, s, r in zip(got["user_id"], got["story_id"], got["example_rank"])} == expected
 
 
+@pytest.mark.slow
 def test_private_story_shapes_the_persona_but_is_never_an_example_for_others(built):
     """A new private story counts in its legacy's persona, is an example for its submitter and the legacy
     admin, and for no other user."""
@@ -176,8 +180,9 @@ def test_private_story_shapes_the_persona_but_is_never_an_example_for_others(bui
     assert len(everyone) > 2
 
 
-def test_person_graph_equals_pandas(built):
-    with psycopg.connect(built.warehouse_url) as conn:
+@pytest.mark.slow
+def test_person_graph_equals_pandas(shared_warehouse):
+    with psycopg.connect(shared_warehouse.warehouse_url) as conn:
         people = {str(r["person_id"]): r for r in ref._rows(_frame(conn, "select * from marts.legacy_people"))}
         graph = {str(r["legacy_id"]): r for r in ref._rows(_frame(conn, "select * from marts.legacy_person_graph"))}
         raw = ref.load_raw(conn, TABLES)
@@ -214,10 +219,11 @@ def test_person_graph_equals_pandas(built):
     assert sum(r["mentions"] for r in graph.values()) > 0
 
 
-def test_reader_story_mentions_equal_pandas_over_readable_stories(built):
+@pytest.mark.slow
+def test_reader_story_mentions_equal_pandas_over_readable_stories(shared_warehouse):
     """(user, story, person) for every mention in a story the seed's access function lets the user read."""
-    readable = _readable_by_seed_function(built.source_url)
-    with psycopg.connect(built.warehouse_url) as conn:
+    readable = _readable_by_seed_function(shared_warehouse.source_url)
+    with psycopg.connect(shared_warehouse.warehouse_url) as conn:
         got = _frame(conn, "select user_id, story_id, person_id from marts.reader_story_mentions")
         mentions = ref.load_raw(conn, ["mosaic.story_mentions"])["mosaic.story_mentions"]
     mentioned: dict[str, set[str]] = {}
@@ -228,6 +234,7 @@ def test_reader_story_mentions_equal_pandas_over_readable_stories(built):
     assert want
 
 
+@pytest.mark.slow
 def test_examples_check_catches_an_unreadable_example(built):
     """The asset check on legacy_persona_examples passes on the built marts and fails, naming the row,
     once an example of a story its user may not read is written into the mart."""

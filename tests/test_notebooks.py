@@ -25,6 +25,7 @@ def test_there_are_notebooks_for_each_topic():
         assert topic in names
 
 
+@pytest.mark.slow
 def test_every_notebook_runs_on_demo_like_data(databases):
     from assets.ingest.pipeline import sync_all
     from test_operations import materialize, tiny_source

@@ -192,6 +192,7 @@ def _as(url: str, role: str) -> psycopg.Connection:
     return psycopg.connect(psycopg.conninfo.make_conninfo(url, user=role))
 
 
+@pytest.mark.slow
 def test_erasure_bi_access_and_cli_end_to_end(databases):
     from assets.ingest.pipeline import sync_all
     from click.testing import CliRunner

@@ -97,8 +97,9 @@ def expected_cache_status(raw, as_of) -> dict:
     return out
 
 
-def test_persona_cache_status_equals_pandas(built):
-    with psycopg.connect(built.warehouse_url) as conn:
+@pytest.mark.slow
+def test_persona_cache_status_equals_pandas(shared_warehouse):
+    with psycopg.connect(shared_warehouse.warehouse_url) as conn:
         got = _frame(conn, "select * from marts.persona_cache_status")
         raw = ref.load_raw(conn, TABLES)
     assert len(got) > 0
@@ -112,8 +113,9 @@ def test_persona_cache_status_equals_pandas(built):
     assert {"fresh", "stale_core", "expired"} <= set(got["cache_status"])
 
 
-def test_mapper_effectiveness_equals_pandas(built):
-    with psycopg.connect(built.warehouse_url) as conn:
+@pytest.mark.slow
+def test_mapper_effectiveness_equals_pandas(shared_warehouse):
+    with psycopg.connect(shared_warehouse.warehouse_url) as conn:
         got = {str(r["mapper_id"]): r for r in ref._rows(_frame(conn, "select * from marts.mapper_effectiveness"))}
         raw = ref.load_raw(conn, TABLES)
     _, personas = _live(raw)
@@ -145,6 +147,7 @@ def test_mapper_effectiveness_equals_pandas(built):
         assert row["invalid_ratings"] == 0
 
 
+@pytest.mark.slow
 def test_invalid_ratings_are_counted_not_averaged(built):
     """A rating of 9 on a 1-5 scale is not averaged in, and is counted."""
     from assets.dbt.project import run_dbt
@@ -165,8 +168,9 @@ def test_invalid_ratings_are_counted_not_averaged(built):
     assert invalid == 1 and (top is None or top <= 5)
 
 
-def test_queue_health_equals_pandas(built):
-    with psycopg.connect(built.warehouse_url) as conn:
+@pytest.mark.slow
+def test_queue_health_equals_pandas(shared_warehouse):
+    with psycopg.connect(shared_warehouse.warehouse_url) as conn:
         got = {(r["queue"], r["kind"]): r for r in ref._rows(_frame(conn, "select * from marts.personakit_queue_health"))}
         raw = ref.load_raw(conn, TABLES)
     as_of = next(iter(got.values()))["as_of"]
@@ -199,8 +203,9 @@ def test_queue_health_equals_pandas(built):
     assert sum(w["failed"] for w in want.values()) > 0 and sum(w["retries"] for w in want.values()) > 0
 
 
-def test_mindscapes_assemble_every_layer(built):
-    with psycopg.connect(built.warehouse_url) as conn:
+@pytest.mark.slow
+def test_mindscapes_assemble_every_layer(shared_warehouse):
+    with psycopg.connect(shared_warehouse.warehouse_url) as conn:
         got = {str(r["person_id"]): r for r in ref._rows(_frame(conn, "select * from marts.personakit_mindscapes"))}
         raw = ref.load_raw(conn, TABLES)
         traits = _frame(conn, "select person_id, trait_name, confidence from persona.trait_matrix")
@@ -234,6 +239,7 @@ def test_mindscapes_assemble_every_layer(built):
     assert sum(r["trait_count"] for r in got.values()) > 0 and sum(r["hot_layer_count"] for r in got.values()) > 0
 
 
+@pytest.mark.slow
 def test_rule_findings_flag_ttl_and_sync_version_breaks(built):
     """On the seeded data the section 6.2 checks are quiet; planted breaks each show as a finding, and
     the singular tests (asset checks) report them without failing the build."""
@@ -265,8 +271,9 @@ def test_rule_findings_flag_ttl_and_sync_version_breaks(built):
     assert result.returncode == 0 and "WARN=2" in result.stdout, result.stdout[-3000:]
 
 
-def test_device_sync_equals_pandas(built):
-    with psycopg.connect(built.warehouse_url) as conn:
+@pytest.mark.slow
+def test_device_sync_equals_pandas(shared_warehouse):
+    with psycopg.connect(shared_warehouse.warehouse_url) as conn:
         got = {(r["device_id"], str(r["person_id"])): r
                for r in ref._rows(_frame(conn, "select * from marts.personakit_device_sync"))}
         raw = ref.load_raw(conn, TABLES)

@@ -262,6 +262,7 @@ def _png_pixels(path: Path) -> tuple[int, int, list[int]]:
     return width, height, greys
 
 
+@pytest.mark.slow
 def test_report_writes_data_docs_that_render_in_headless_chromium(ingested, tmp_path):
     from click.testing import CliRunner
 

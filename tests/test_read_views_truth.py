@@ -7,6 +7,7 @@ Real embedded Postgres (fixtures from conftest): the generator's small dataset, 
 from __future__ import annotations
 
 import psycopg
+import pytest
 
 from quality.quarantine import refresh_quarantine
 from quality.rules import ROW_RULES
@@ -26,6 +27,7 @@ def _quarantine_and_build(ingested) -> None:
     _dbt(["build"], ingested.warehouse_url)
 
 
+@pytest.mark.slow
 def test_quarantined_rows_stay_flagged_in_the_marts_equal_to_pandas(ingested):
     _quarantine_and_build(ingested)
     sizes = _assert_marts_match(ingested.warehouse_url)
@@ -69,6 +71,7 @@ def test_quarantined_rows_stay_flagged_in_the_marts_equal_to_pandas(ingested):
             assert rows == [(submitter, "submitter", True)]
 
 
+@pytest.mark.slow
 def test_ungoverned_running_session_is_flagged_counted_and_the_mart_check_fires(ingested):
     from quality.gx_runner import run_suites
     from quality.suites import suite_by_name
@@ -102,6 +105,7 @@ def test_ungoverned_running_session_is_flagged_counted_and_the_mart_check_fires(
     assert not fired.success and fired.unexpected_count == len(sessions)
 
 
+@pytest.mark.slow
 def test_a_fixed_row_loses_its_flag_on_the_incremental_refresh(ingested):
     """Fixing a planted break in the source releases it; the next ingest + quarantine + incremental dbt
     tick clears the flags (the quarantine change touches the mart keys) and the marts still equal pandas."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 import threading
 
 import psycopg
+import pytest
 
 from assets.ingest.pipeline import sync_all
 from sources.simulator import simulate
 from test_ingest_support import diff_all
 
 
+@pytest.mark.slow
 def test_simulator_writes_every_kind_of_change(seeded):
     with psycopg.connect(seeded.source_url) as conn:
         before = dict(
@@ -34,6 +36,7 @@ def test_simulator_writes_every_kind_of_change(seeded):
     assert edited > 0
 
 
+@pytest.mark.slow
 def test_ingest_converges_under_live_writes_with_late_commits(seeded):
     """simulate() (long, late-committing transactions included) writes while sync_all runs again and
     again; after the writer stops and one more sync, every registry table matches: counts and row hashes."""
@@ -63,6 +66,7 @@ def test_ingest_converges_under_live_writes_with_late_commits(seeded):
 
 
 
+@pytest.mark.slow
 def test_simulator_keeps_user_streaks_current_so_none_is_quarantined_for_lack_of_upkeep(seeded):
     """The simulator writes entries as the app does, and keeps user_streaks current as the app does: after
     `simulate`, an ingest tick and a quarantine run, the only streak rows quarantined are the generator's

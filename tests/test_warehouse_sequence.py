@@ -160,6 +160,7 @@ def _check_gone(warehouse_url: str, *subjects: str) -> None:
             assert erasure.find_subject(wh, uuid.UUID(subject)) == [], subject
 
 
+@pytest.mark.slow
 def test_sequence_on_plain_postgres(databases, monkeypatch):
     _seed(databases.source_url)
     gone, erased = _sequence(databases.source_url, databases.warehouse_url, monkeypatch)
@@ -169,6 +170,7 @@ def test_sequence_on_plain_postgres(databases, monkeypatch):
     assert daily and daily == _expected_daily(databases.source_url, databases.warehouse_url)
 
 
+@pytest.mark.slow
 @pytest.mark.timescale
 def test_sequence_on_timescaledb_matches_plain_postgres(databases, timescale_database, monkeypatch):
     from assets.mood import schema
