@@ -1,11 +1,12 @@
 """The one helper analysts' notebooks use: read a mart (or an analytics table) into a polars DataFrame,
 run a read-only query, and search through the same interface as the CLI.
 
-    from orchestration.notebook import read_mart, read_sql, search_journal
+    from orchestration.notebook import read_mart, read_sql, search_journal, show
     entries = read_mart("journals_view", user_id=uid)                # marts.journals_view, polars
     daily = read_mart("analytics.mood_daily_summary", limit=1000)    # schema-qualified
     df = read_sql("SELECT mood, count(*) AS n FROM marts.journals_view GROUP BY 1")
     pdf = read_mart("journals_view", frame="pandas")                 # pandas on request
+    show(fig)                                                         # a matplotlib figure as a PNG output
 
 Only `marts` and `analytics` are readable here (the BI roles' scope); the connection comes from
 Settings at call time (TESSERA_WAREHOUSE_URL, or the embedded server).
@@ -257,6 +258,27 @@ def read_mart(name: str, *, limit: int | None = None, order_by: str | None = Non
         query, params = build_select(schema, table, filters, columns, limit, order_by)
         text = _render(conn, query, params)
     return _fetch(text, frame)
+
+
+def figure_png(fig, dpi: int = 80) -> bytes:
+    """A matplotlib figure drawn by Agg into PNG bytes (no display, no GUI backend)."""
+    from io import BytesIO
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)  # draw with Agg whatever backend the session selected
+    buffer = BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def show(fig, dpi: int = 80) -> None:
+    """Show a figure in the notebook as a PNG output (it stays in the saved notebook) and close it."""
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    display(Image(data=figure_png(fig, dpi), format="png"))
+    plt.close(fig)
 
 
 def search_journal(*args, **kwargs):

@@ -88,6 +88,21 @@ def test_arrow_to_polars_refuses_types_it_cannot_decode():
         arrow_to_polars(table)
 
 
+def test_figure_png_draws_with_agg():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from orchestration.notebook import figure_png
+
+    fig, ax = plt.subplots(figsize=(2, 1))
+    ax.plot([0, 1], [1, 0])
+    png = figure_png(fig, dpi=50)
+    plt.close(fig)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 200
+
+
 MART_DDL = """
 CREATE SCHEMA marts;
 CREATE TABLE marts.reader_probe (id uuid PRIMARY KEY, user_id text NOT NULL, cost numeric(12, 4), score numeric,
