@@ -14,7 +14,8 @@ Settings at call time (TESSERA_WAREHOUSE_URL, or the embedded server).
 The rows travel columnar: the ADBC PostgreSQL driver reads the result as Arrow (binary COPY) and polars
 takes the Arrow buffers as they are. Identifiers are checked and quoted by `build_select`, values are bound
 by psycopg (client-side literals), and the session is read-only from the start
-(`default_transaction_read_only`). Postgres types come out as:
+(`default_transaction_read_only`); the ADBC session is kept open per warehouse for the next read
+(`close_sessions()` closes it). Postgres types come out as:
 
     numeric(p, s)            Decimal(p, s)        numeric (no typmod)   Float64
     timestamptz              Datetime(us, UTC)    timestamp             Datetime(us)
@@ -218,14 +219,54 @@ def _render(conn, query, params) -> str:
     return psycopg.ClientCursor(conn).mogrify(query, params)
 
 
-def _fetch(text: str, frame: str):
-    """Run one query on a read-only ADBC session; polars (or pandas) from the Arrow result."""
+_SESSIONS: dict[str, Any] = {}  # conninfo -> open ADBC connection (opening one reads the type catalog: ~0.1 s)
+
+
+def close_sessions() -> None:
+    """Close the reader's cached ADBC sessions (they are also closed when the process exits)."""
+    while _SESSIONS:
+        _, conn = _SESSIONS.popitem()
+        try:
+            conn.close()
+        except Exception:  # already broken: nothing left to release
+            pass
+
+
+def _session(conninfo: str):
+    import atexit
+
     import adbc_driver_postgresql.dbapi as adbc
 
-    with adbc.connect(read_only_conninfo(Settings.from_env().warehouse_database_url())) as conn:
-        with conn.cursor() as cur:
-            cur.execute(text)
-            table = cur.fetch_arrow_table()
+    if conninfo not in _SESSIONS:
+        if not _SESSIONS:
+            atexit.register(close_sessions)
+        _SESSIONS[conninfo] = adbc.connect(conninfo)
+    return _SESSIONS[conninfo]
+
+
+def _fetch(text: str, frame: str):
+    """Run one query on the cached read-only ADBC session; polars (or pandas) from the Arrow result.
+
+    Each query is its own transaction (rolled back after the fetch: nothing to keep). A failure discards
+    the session and the query runs once more on a fresh one, so a session the server closed (a restart, a
+    dropped database) costs one reconnect; a query that is itself wrong fails again and its error is raised."""
+    conninfo = read_only_conninfo(Settings.from_env().warehouse_database_url())
+    for attempt in (1, 2):
+        conn = _session(conninfo)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(text)
+                table = cur.fetch_arrow_table()
+            conn.rollback()
+            break
+        except Exception:
+            _SESSIONS.pop(conninfo, None)
+            try:
+                conn.close()
+            except Exception:  # the session is already gone
+                pass
+            if attempt == 2:
+                raise
     result = arrow_to_polars(table)
     return result.to_pandas() if frame == "pandas" else result
 

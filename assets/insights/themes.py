@@ -13,6 +13,8 @@ For one user and one period:
   frequency. A term must be a YAKE candidate in at least `min_df` period entries (2 when the period has
   3+ entries, else 1) and be more frequent now than usual (lift > 1) when there is a baseline; a
   two-word phrase beats its own words on ties and hides a word it contains when it holds as many entries.
+- document frequencies (which period and baseline entries hold each candidate term) are one polars pass
+  over every entry's word runs (`term_holders`), not a scan of every entry per term.
 - the top `k` terms (ties: alphabetical) become themes: {name, frequency (period entries containing it),
   sentiment (mean text valence of those entries, `mood_events.text_valence`, the same
   valence as the mood score and the story sentiment; 2 decimals; null when none has one), relatedWords
@@ -39,18 +41,14 @@ def extract_themes(period_docs: list[str], baseline_docs: list[str], scores: lis
     min_df = 2 if len(period_docs) >= 3 else 1
     pool = sorted(t for t, c in picked.items() if c >= min_df)
 
-    period_docs_ix = [keywords.DocIndex(t) for t in period_tokens]
-    base_docs_ix = [keywords.DocIndex(t) for t in base_tokens]
-
-    def holders(term: str, docs: list[keywords.DocIndex]) -> list[int]:
-        return [i for i, doc in enumerate(docs) if doc.has(term)]
-
     n_period, n_base = len(period_docs), len(baseline_docs)
-    held = {t: holders(t, period_docs_ix) for t in pool}
+    holding = term_holders(pool, period_tokens + base_tokens)
+    held = {t: [i for i in holding.get(t, []) if i < n_period] for t in pool}
+    df_base = {t: len(holding.get(t, [])) - len(held[t]) for t in pool}
     scored = []
     for term in pool:
         df_period = len(held[term])
-        lift = ((df_period + 0.5) / (n_period + 1)) / ((len(holders(term, base_docs_ix)) + 0.5) / (n_base + 1))
+        lift = ((df_period + 0.5) / (n_period + 1)) / ((df_base[term] + 0.5) / (n_base + 1))
         if n_base and lift <= 1:
             continue
         scored.append((df_period * math.log(1 + lift), len(term.split()), term))
@@ -78,6 +76,33 @@ def extract_themes(period_docs: list[str], baseline_docs: list[str], scores: lis
         related = [t for t, _ in sorted(co.items(), key=lambda x: (-x[1], x[0]))[:3]]
         themes.append({"name": term, "frequency": len(idx), "sentiment": sentiment, "relatedWords": related})
     return themes
+
+
+def term_holders(terms: list[str], docs: list[list[str]]) -> dict[str, list[int]]:
+    """For each term (a word, or words separated by single spaces), the ascending indexes of the documents
+    (lists of word tokens) holding it as a run of consecutive tokens; terms no document holds are absent.
+
+    One polars pass: every document's runs of 1..n tokens (n = the longest term) are formed with shifts
+    inside the document, kept when they are one of `terms`, and grouped by term."""
+    import polars as pl
+
+    if not terms or not docs:
+        return {}
+    longest = max(len(t.split(" ")) for t in terms)
+    tokens = (pl.DataFrame({"doc": list(range(len(docs))), "word": docs},
+                           schema={"doc": pl.Int64, "word": pl.List(pl.String)})
+              .explode("word").drop_nulls("word"))
+    runs = [pl.col("word")]
+    for size in range(2, longest + 1):
+        runs.append(pl.concat_str([pl.col("word").shift(-k).over("doc") if k else pl.col("word")
+                                   for k in range(size)], separator=" "))
+    wanted = pl.Series("term", sorted(set(terms)), dtype=pl.String)
+    held = (tokens.select("doc", pl.concat_list(runs).alias("term"))
+            .explode("term")
+            .filter(pl.col("term").is_in(wanted.implode()))
+            .unique()
+            .group_by("term").agg(pl.col("doc").sort()))
+    return dict(zip(held["term"].to_list(), held["doc"].to_list()))
 
 
 def picked_words(picked: Counter) -> set[str]:
