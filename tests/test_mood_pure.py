@@ -149,6 +149,14 @@ def test_term_holders_by_hand():
     assert themes.term_holders([], docs) == {} and themes.term_holders(["run"], []) == {}
 
 
+def test_term_holders_many_keeps_groups_apart():
+    groups = themes.term_holders_many([["rain", "rain walk"], ["walk"], []],
+                                      [[["rain", "walk"], ["walk"]], [["rain"], ["walk", "walk"], []], [["rain"]]])
+    assert groups == [{"rain": [0], "rain walk": [0]}, {"walk": [1]}, {}]
+    period = ["garden roses bloom", "garden roses again", "office work"]
+    assert themes.extract_themes_many([(period, [], None), ([], ["x"], None)]) == [themes.extract_themes(period, []), []]
+
+
 def test_term_holders_match_a_scan_of_each_document():
     import random
 

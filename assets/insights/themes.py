@@ -32,17 +32,37 @@ from assets.mood import keywords
 
 def extract_themes(period_docs: list[str], baseline_docs: list[str], scores: list[Decimal | None] | None = None,
                    k: int = 5) -> list[dict]:
+    """The themes of one user's period (see the module docstring)."""
+    return extract_themes_many([(period_docs, baseline_docs, scores)], k)[0]
+
+
+def extract_themes_many(users: list[tuple[list[str], list[str], list[Decimal | None] | None]],
+                        k: int = 5) -> list[list[dict]]:
+    """extract_themes for many users at once, each (period_docs, baseline_docs, scores): the candidates are
+    per document (YAKE), the document frequencies of every user's candidates one polars pass."""
+    prepared = [_candidates(period, baseline) for period, baseline, _ in users]
+    holdings = term_holders_many([pool for _, _, pool, _ in prepared],
+                                 [period_tokens + base_tokens for period_tokens, base_tokens, _, _ in prepared])
+    return [_themes(period, baseline, scores, prepared_user, holding, k) if period else []
+            for (period, baseline, scores), prepared_user, holding in zip(users, prepared, holdings)]
+
+
+def _candidates(period_docs: list[str], baseline_docs: list[str]):
+    """(period tokens, baseline tokens, candidate pool, YAKE picks) of one user's period."""
     if not period_docs:
-        return []
-    scores = scores if scores is not None else [None] * len(period_docs)
+        return [], [], [], Counter()
     period_tokens = [keywords.words(d) for d in period_docs]
     base_tokens = [keywords.words(d) for d in baseline_docs]
     picked = Counter(t for d in period_docs for t in keywords.candidates(d))
     min_df = 2 if len(period_docs) >= 3 else 1
     pool = sorted(t for t, c in picked.items() if c >= min_df)
+    return period_tokens, base_tokens, pool, picked
 
+
+def _themes(period_docs, baseline_docs, scores, prepared, holding: dict[str, list[int]], k: int) -> list[dict]:
+    period_tokens, _, pool, picked = prepared
+    scores = scores if scores is not None else [None] * len(period_docs)
     n_period, n_base = len(period_docs), len(baseline_docs)
-    holding = term_holders(pool, period_tokens + base_tokens)
     held = {t: [i for i in holding.get(t, []) if i < n_period] for t in pool}
     df_base = {t: len(holding.get(t, [])) - len(held[t]) for t in pool}
     scored = []
@@ -80,29 +100,41 @@ def extract_themes(period_docs: list[str], baseline_docs: list[str], scores: lis
 
 def term_holders(terms: list[str], docs: list[list[str]]) -> dict[str, list[int]]:
     """For each term (a word, or words separated by single spaces), the ascending indexes of the documents
-    (lists of word tokens) holding it as a run of consecutive tokens; terms no document holds are absent.
+    (lists of word tokens) holding it as a run of consecutive tokens; terms no document holds are absent."""
+    return term_holders_many([terms], [docs])[0]
 
-    One polars pass: every document's runs of 1..n tokens (n = the longest term) are formed with shifts
-    inside the document, kept when they are one of `terms`, and grouped by term."""
+
+def term_holders_many(terms: list[list[str]], docs: list[list[list[str]]]) -> list[dict[str, list[int]]]:
+    """term_holders of many (terms, documents) groups in one polars pass: every document's runs of 1..n
+    tokens (n = the longest term) are formed with shifts that stop at the document's end, joined with its
+    group's terms, and grouped by (group, term)."""
     import polars as pl
 
-    if not terms or not docs:
-        return {}
-    longest = max(len(t.split(" ")) for t in terms)
-    tokens = (pl.DataFrame({"doc": list(range(len(docs))), "word": docs},
+    wanted = [(g, t) for g, group_terms in enumerate(terms) for t in set(group_terms)]
+    if not wanted or not any(docs):
+        return [{} for _ in terms]
+    longest = max(len(t.split(" ")) for _, t in wanted)
+    owner = [(g, i) for g, group_docs in enumerate(docs) for i in range(len(group_docs))]
+    tokens = (pl.DataFrame({"doc": list(range(len(owner))), "word": [d for group_docs in docs for d in group_docs]},
                            schema={"doc": pl.Int64, "word": pl.List(pl.String)})
               .explode("word").drop_nulls("word"))
-    runs = [pl.col("word")]
+    runs = [tokens]
     for size in range(2, longest + 1):
-        runs.append(pl.concat_str([pl.col("word").shift(-k).over("doc") if k else pl.col("word")
-                                   for k in range(size)], separator=" "))
-    wanted = pl.Series("term", sorted(set(terms)), dtype=pl.String)
-    held = (tokens.select("doc", pl.concat_list(runs).alias("term"))
-            .explode("term")
-            .filter(pl.col("term").is_in(wanted.implode()))
-            .unique()
-            .group_by("term").agg(pl.col("doc").sort()))
-    return dict(zip(held["term"].to_list(), held["doc"].to_list()))
+        same_doc = pl.all_horizontal([pl.col("doc").shift(-k) == pl.col("doc") for k in range(1, size)])
+        runs.append(tokens.select(
+            "doc", pl.when(same_doc).then(pl.concat_str([pl.col("word").shift(-k) for k in range(size)], separator=" "))
+            .alias("word")).drop_nulls("word"))
+    places = pl.DataFrame({"doc": list(range(len(owner))), "group": [g for g, _ in owner], "index": [i for _, i in owner]},
+                          schema={"doc": pl.Int64, "group": pl.Int64, "index": pl.Int64})
+    wanted_frame = pl.DataFrame({"group": [g for g, _ in wanted], "word": [t for _, t in wanted]},
+                                schema={"group": pl.Int64, "word": pl.String})
+    held = (pl.concat(runs).unique().join(places, on="doc")
+            .join(wanted_frame, on=["group", "word"], how="semi")
+            .group_by("group", "word").agg(pl.col("index").sort()))
+    out: list[dict[str, list[int]]] = [{} for _ in terms]
+    for group, word, indexes in held.iter_rows():
+        out[group][word] = indexes
+    return out
 
 
 def picked_words(picked: Counter) -> set[str]:
