@@ -105,35 +105,44 @@ def term_holders(terms: list[str], docs: list[list[str]]) -> dict[str, list[int]
 
 
 def term_holders_many(terms: list[list[str]], docs: list[list[list[str]]]) -> list[dict[str, list[int]]]:
-    """term_holders of many (terms, documents) groups in one polars pass: every document's runs of 1..n
-    tokens (n = the longest term) are formed with shifts that stop at the document's end, joined with its
-    group's terms, and grouped by (group, term)."""
+    """term_holders of many (terms, documents) groups in one polars pass. Every document becomes one row
+    per token (split in polars); for terms of n words the next n-1 tokens of the same document are put
+    beside each token (shifts that stop at the document's end), and an inner join on (group, words) with
+    the group's terms keeps the runs that are terms; grouped by (group, term)."""
     import polars as pl
 
-    wanted = [(g, t) for g, group_terms in enumerate(terms) for t in set(group_terms)]
+    wanted = [(g, t) for g, group_terms in enumerate(terms) for t in sorted(set(group_terms))]
     if not wanted or not any(docs):
         return [{} for _ in terms]
-    longest = max(len(t.split(" ")) for _, t in wanted)
-    owner = [(g, i) for g, group_docs in enumerate(docs) for i in range(len(group_docs))]
-    tokens = (pl.DataFrame({"doc": list(range(len(owner))), "word": [d for group_docs in docs for d in group_docs]},
-                           schema={"doc": pl.Int64, "word": pl.List(pl.String)})
-              .explode("word").drop_nulls("word"))
-    runs = [tokens]
-    for size in range(2, longest + 1):
-        same_doc = pl.all_horizontal([pl.col("doc").shift(-k) == pl.col("doc") for k in range(1, size)])
-        runs.append(tokens.select(
-            "doc", pl.when(same_doc).then(pl.concat_str([pl.col("word").shift(-k) for k in range(size)], separator=" "))
-            .alias("word")).drop_nulls("word"))
-    places = pl.DataFrame({"doc": list(range(len(owner))), "group": [g for g, _ in owner], "index": [i for _, i in owner]},
-                          schema={"doc": pl.Int64, "group": pl.Int64, "index": pl.Int64})
-    wanted_frame = pl.DataFrame({"group": [g for g, _ in wanted], "word": [t for _, t in wanted]},
-                                schema={"group": pl.Int64, "word": pl.String})
-    held = (pl.concat(runs).unique().join(places, on="doc")
-            .join(wanted_frame, on=["group", "word"], how="semi")
-            .group_by("group", "word").agg(pl.col("index").sort()))
+    groups, indexes, texts = [], [], []
+    for g, group_docs in enumerate(docs):
+        for i, tokens in enumerate(group_docs):
+            groups.append(g)
+            indexes.append(i)
+            texts.append(" ".join(tokens))
+    tokens = (pl.DataFrame({"group": groups, "index": indexes, "text": texts},
+                           schema={"group": pl.Int32, "index": pl.Int32, "text": pl.String})
+              .with_row_index("doc")
+              .select("doc", "group", "index", pl.col("text").str.split(" ").alias("w0"))
+              .explode("w0")
+              .filter(pl.col("w0") != ""))
+    wanted_terms = (pl.DataFrame({"group": [g for g, _ in wanted], "term": [t for _, t in wanted]},
+                                 schema={"group": pl.Int32, "term": pl.String})
+                    .with_columns(pl.col("term").str.split(" ").alias("parts")))
+    found = []
+    for size in sorted(set(wanted_terms["parts"].list.len().to_list())):
+        words = [f"w{k}" for k in range(size)]
+        of_size = (wanted_terms.filter(pl.col("parts").list.len() == size)
+                   .select("group", "term", *[pl.col("parts").list.get(k).alias(w) for k, w in enumerate(words)]))
+        runs = tokens.with_columns([pl.when(pl.col("doc").shift(-k) == pl.col("doc")).then(pl.col("w0").shift(-k)).alias(w)
+                                    for k, w in enumerate(words) if k])
+        found.append(runs.filter(pl.col("w0").is_in(of_size["w0"].unique().implode()))
+                     .join(of_size, on=["group", *words], how="inner")
+                     .select("group", "index", "term"))
+    held = pl.concat(found).unique().group_by("group", "term").agg(pl.col("index").sort())
     out: list[dict[str, list[int]]] = [{} for _ in terms]
-    for group, word, indexes in held.iter_rows():
-        out[group][word] = indexes
+    for group, term, held_by in held.iter_rows():
+        out[group][term] = held_by
     return out
 
 
