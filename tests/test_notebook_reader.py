@@ -177,6 +177,14 @@ def test_read_mart_types_filters_and_read_only(databases):
     for statement in ("CREATE TABLE marts.written (a int)", "DELETE FROM marts.reader_probe"):
         with pytest.raises(Exception, match="read-only"):
             read_sql(statement)
+    # the session is reused between reads: what one read sets or ends cannot make the next one writable
+    for statement in ("COMMIT", "SET default_transaction_read_only = off",
+                      "SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE"):
+        read_sql(statement)
+    with pytest.raises(Exception, match="read-only"):
+        read_sql("CREATE TABLE marts.written (a int)")
+    with pytest.raises(Exception, match="multiple commands"):
+        read_sql("SET default_transaction_read_only = off; CREATE TABLE marts.written (a int)")
     with psycopg.connect(databases.warehouse_url) as conn:
         assert conn.execute("SELECT count(*) FROM marts.reader_probe").fetchone()[0] == len(rows)
         assert conn.execute("SELECT to_regclass('marts.written')").fetchone()[0] is None
