@@ -142,6 +142,38 @@ def test_themes_against_baseline_and_related_words():
     assert themes.extract_themes([], baseline) == []
 
 
+def test_term_holders_by_hand():
+    docs = [["long", "run", "today"], ["run", "long"], [], ["long", "run", "long", "run"], ["today"]]
+    assert themes.term_holders(["long run", "run", "today", "run today", "swim", "long run today"], docs) == {
+        "long run": [0, 3], "run": [0, 1, 3], "today": [0, 4], "run today": [0], "long run today": [0]}
+    assert themes.term_holders([], docs) == {} and themes.term_holders(["run"], []) == {}
+
+
+def test_term_holders_many_keeps_groups_apart():
+    groups = themes.term_holders_many([["rain", "rain walk"], ["walk"], []],
+                                      [[["rain", "walk"], ["walk"]], [["rain"], ["walk", "walk"], []], [["rain"]]])
+    assert groups == [{"rain": [0], "rain walk": [0]}, {"walk": [1]}, {}]
+    period = ["garden roses bloom", "garden roses again", "office work"]
+    assert themes.extract_themes_many([(period, [], None), ([], ["x"], None)]) == [themes.extract_themes(period, []), []]
+
+
+def test_term_holders_match_a_scan_of_each_document():
+    import random
+
+    rng = random.Random(3)
+    vocab = ["calm", "work", "run", "sleep", "coach", "rain"]
+    for _ in range(20):
+        docs = [[rng.choice(vocab) for _ in range(rng.randint(0, 12))] for _ in range(rng.randint(1, 15))]
+        terms = sorted({rng.choice(vocab) for _ in range(4)} | {f"{rng.choice(vocab)} {rng.choice(vocab)}" for _ in range(6)})
+
+        def holds(doc, term):
+            parts = term.split()
+            return any(doc[i:i + len(parts)] == parts for i in range(len(doc)))
+
+        scan = {t: [i for i, d in enumerate(docs) if holds(d, t)] for t in terms}
+        assert themes.term_holders(terms, docs) == {t: ix for t, ix in scan.items() if ix}
+
+
 def test_text_assembly_uses_numbers_and_themes():
     stats = {"entries_analyzed": 5, "total_words": 600, "average_words": 120, "most_productive_day": "Tuesday",
              "longest_streak": 7, "mood_positive_pct": Decimal("60.00"), "mood_neutral_pct": Decimal("20.00"),

@@ -2,7 +2,9 @@
 
 To stay within the shared machine's budget this materializes only what the notebooks read (dbt
 staging/intermediate/marts, the mood analytics, persona traits and the journal search index) on
-6 users x 14 days, instead of `tessera demo`'s full run on 60 users x 90 days.
+6 users x 14 days, instead of `tessera demo`'s full run on 60 users x 90 days. A code cell tagged
+`plot:<name>` must leave a PNG in its outputs (figures are drawn by Agg and shown with
+orchestration.notebook.show); REQUIRED_PLOTS names the plots each product's notebook must show.
 """
 
 from __future__ import annotations
@@ -15,6 +17,12 @@ from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+REQUIRED_PLOTS = {
+    "01_mood_trends.ipynb": {"mood-heatmap"},                       # MindFlow
+    "02_engagement_and_streaks.ipynb": {"streak-distribution"},
+    "03_governance.ipynb": {"governance-cost-over-time"},           # the AI Development Assistant
+    "08_personakit.ipynb": {"trait-radar"},                         # PersonaKit
+}
 NOTEBOOK_STORES = ("dbt_staging", "dbt_intermediate", "dbt_marts", "mood", "persona/trait_matrix",
                    "persona/knowledge_entries", "persona/graph_metadata", "search/journal_entries")
 
@@ -25,6 +33,24 @@ def test_there_are_notebooks_for_each_topic():
         assert topic in names
 
 
+def plot_tags(cell) -> list[str]:
+    return [t.removeprefix("plot:") for t in cell.get("metadata", {}).get("tags", []) if t.startswith("plot:")]
+
+
+def code_of(book) -> str:
+    return "\n".join(cell.source for cell in book.cells if cell.cell_type == "code")
+
+
+def test_notebooks_use_polars_and_tag_their_plots():
+    for path in NOTEBOOKS:
+        book = nbformat.read(path, as_version=4)
+        assert "import polars as pl" in code_of(book) and "import pandas" not in code_of(book), path.name
+        tags = {t for cell in book.cells for t in plot_tags(cell)}
+        assert REQUIRED_PLOTS.get(path.name, set()) <= tags, path.name
+        assert not [c for c in book.cells if c.cell_type == "code" and c.get("outputs")], f"{path.name} is saved with outputs"
+    assert set(REQUIRED_PLOTS) <= {p.name for p in NOTEBOOKS}
+
+
 @pytest.mark.slow
 def test_every_notebook_runs_on_demo_like_data(databases):
     from assets.ingest.pipeline import sync_all
@@ -33,7 +59,7 @@ def test_every_notebook_runs_on_demo_like_data(databases):
     tiny_source(databases)
     sync_all(databases.source_url, databases.warehouse_url)
     materialize(*NOTEBOOK_STORES)
-    failures = {}
+    failures, plots = {}, {}
     for path in NOTEBOOKS:
         book = nbformat.read(path, as_version=4)
         try:
@@ -44,7 +70,17 @@ def test_every_notebook_runs_on_demo_like_data(databases):
             continue
         outputs = [o for cell in book.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
         assert not [o for o in outputs if o.output_type == "error"], path.name
+        for cell in book.cells:
+            for tag in plot_tags(cell):
+                pngs = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+                if pngs:
+                    plots.setdefault(path.name, []).append(tag)
+                else:
+                    failures[f"{path.name} {tag}"] = "no image/png output"
     assert not failures, failures
+    for name, wanted in REQUIRED_PLOTS.items():
+        assert wanted <= set(plots.get(name, [])), (name, plots.get(name))
+    print("PNG plots per notebook:", plots)
 
 
 def test_read_mart_filters_and_refuses_other_schemas():

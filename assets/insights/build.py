@@ -92,10 +92,11 @@ def build_period(conn, insight_type: str, start: date, end: date, *, use_llm: bo
             if bucket == "period":
                 texts[user_id]["scores"].append(score)
     period_days = (end - start).days + 1
+    empty = {"period": [], "baseline": [], "scores": []}
+    user_texts = [texts.get(s["user_id"], empty) for s in stats]
+    all_themes = themes.extract_themes_many([(t["period"], t["baseline"], t["scores"]) for t in user_texts])
     rows = []
-    for s in stats:
-        t = texts.get(s["user_id"], {"period": [], "baseline": [], "scores": []})
-        th = themes.extract_themes(t["period"], t["baseline"], t["scores"])
+    for s, th in zip(stats, all_themes):
         summ = text.llm_summary(insight_type, s, th, enabled=use_llm) or text.summary(insight_type, s, th)
         rows.append((s["user_id"], insight_type, start, end, now, summ, s["entries_analyzed"], s["total_words"],
                      s["average_words"], s["most_productive_day"], s["longest_streak"], s["mood_positive_pct"],

@@ -71,16 +71,3 @@ def keywords(text: str | None, k: int = 8) -> list[tuple[str, int]]:
 def candidates(text: str | None, top: int = 15) -> set[str]:
     """The phrases of one document a theme may be named after."""
     return {p for p, _ in key_phrases(text, top=top)}
-
-
-class DocIndex:
-    """One document's words, for fast "does this document hold the word / phrase" questions."""
-
-    __slots__ = ("words", "padded")
-
-    def __init__(self, tokens: list[str]):
-        self.words = set(tokens)
-        self.padded = f" {' '.join(tokens)} "
-
-    def has(self, phrase: str) -> bool:
-        return phrase in self.words if " " not in phrase else f" {phrase} " in self.padded

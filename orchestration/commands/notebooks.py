@@ -33,16 +33,18 @@ def _slug(text: str) -> str:
 
 
 def cell_images(book) -> list[tuple[str, bytes]]:
-    """(file stem, PNG bytes) for every image/png output, named by cell number and the cell's first
-    comment or line, in notebook order."""
+    """(file stem, PNG bytes) for every image/png output, in notebook order, named by cell number and
+    the cell's `plot:<name>` tag (the notebooks tag their plots), else its first comment or line."""
     images = []
     for index, cell in enumerate(book.cells):
         if cell.cell_type != "code":
             continue
         pngs = [o["data"]["image/png"] for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+        tags = [t.removeprefix("plot:") for t in cell.get("metadata", {}).get("tags", []) if t.startswith("plot:")]
         first = next((line.lstrip("# ") for line in cell.source.splitlines() if line.strip()), "")
         for n, data in enumerate(pngs):
-            stem = f"{index:02d}_{_slug(first)}" + (f"_{n + 1}" if len(pngs) > 1 else "")
+            label = tags[n] if n < len(tags) else (tags[0] if tags else first)
+            stem = f"{index:02d}_{_slug(label)}" + (f"_{n + 1}" if len(pngs) > 1 and len(tags) <= n else "")
             images.append((stem, base64.b64decode(data)))
     return images
 
