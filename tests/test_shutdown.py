@@ -57,7 +57,11 @@ def test_sigterm_stops_materialize_mid_step_and_the_next_run_converges(seeded):
     _wait_for(step_running, 300, "the first step to start")
     code, console, _ = _stop(proc)
     assert code == 130, console[-3000:]
-    assert "interrupted" in console and "Traceback" not in console, console[-3000:]
+    # Either the step saw the interrupt and rolled back, or (a step inside a subprocess or a Dagster
+    # section that defers interrupts) the grace period ended and the children were terminated: both
+    # leave only committed batches behind, which the next run must take up from.
+    assert "interrupted" in console or "terminating child processes" in console, console[-3000:]
+    assert "Traceback" not in console, console[-3000:]
 
     again = subprocess.run(_tessera("materialize", "ingest"), env=env, cwd=REPO, capture_output=True, text=True,
                            timeout=900)
