@@ -116,7 +116,9 @@ def test_full_refresh_without_marks_on_an_empty_warehouse(timescale_database):
         conn.commit()
     with psycopg.connect(timescale_database, autocommit=True) as conn:
         stats = rollups.refresh_timescale(conn, full=True)
-    assert stats["mood_daily_summary"]["refresh_attempts"] == 1
+    # refreshed (a refresh policy job running at the same moment costs a retry, not a failure), over a
+    # window with no upper bound: no untyped NULL reached refresh_continuous_aggregate
+    assert stats["mood_daily_summary"]["refresh_attempts"] >= 1
     assert stats["mood_daily_summary"]["window"][1] is None
 
 
