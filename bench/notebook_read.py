@@ -31,9 +31,8 @@ import random
 import statistics
 import time
 import uuid
-from collections import Counter
 from datetime import date, datetime, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 MART_DDL = """
 CREATE SCHEMA IF NOT EXISTS marts;
@@ -116,54 +115,16 @@ def new_holders(pool: list[str], period_tokens: list[list[str]], base_tokens: li
 
 
 def old_extract_themes(period_docs, baseline_docs, scores=None, k: int = 5) -> list[dict]:
-    """assets.insights.themes.extract_themes before polars (one scan of every entry per candidate term)."""
-    from assets.insights.themes import picked_words
-    from assets.mood import keywords
+    """assets.insights.themes.extract_themes before polars: the same candidates and ranking, with the
+    document frequencies counted by one scan of every entry per candidate term (old_holders)."""
+    from assets.insights.themes import _candidates, rank_themes
 
     if not period_docs:
         return []
-    scores = scores if scores is not None else [None] * len(period_docs)
-    period_tokens = [keywords.words(d) for d in period_docs]
-    base_tokens = [keywords.words(d) for d in baseline_docs]
-    picked = Counter(t for d in period_docs for t in keywords.candidates(d))
-    min_df = 2 if len(period_docs) >= 3 else 1
-    pool = sorted(t for t, c in picked.items() if c >= min_df)
-    n_period, n_base = len(period_docs), len(baseline_docs)
+    period_tokens, base_tokens, pool, picked = _candidates(period_docs, baseline_docs)
     held, df_base = old_holders(pool, period_tokens, base_tokens)
-    scored = []
-    for term in pool:
-        df_period = len(held[term])
-        lift = ((df_period + 0.5) / (n_period + 1)) / ((df_base[term] + 0.5) / (n_base + 1))
-        if n_base and lift <= 1:
-            continue
-        scored.append((df_period * math.log(1 + lift), len(term.split()), term))
-    ranked = sorted(scored, key=lambda x: (-x[0], -x[1], x[2]))
-    chosen: list[str] = []
-    for _, _, term in ranked:
-        if len(chosen) == k:
-            break
-        if any(term in c.split() and len(held[c]) >= len(held[term]) for c in chosen if " " in c):
-            continue
-        chosen.append(term)
-    period_sets = [set(t) for t in period_tokens]
-    stop = keywords.stopwords()
-    vocabulary = picked_words(picked)
-    themes = []
-    for term in chosen:
-        idx = held[term]
-        vals = [scores[i] for i in idx if scores[i] is not None]
-        sentiment = None
-        if vals:
-            sentiment = float((sum(vals, Decimal(0)) / len(vals)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-        own = set(term.split())
-        co = Counter(t for i in idx for t in period_sets[i]
-                     if t not in own and t not in stop and len(t) >= 3 and t in vocabulary)
-        related = [t for t, _ in sorted(co.items(), key=lambda x: (-x[1], x[0]))[:3]]
-        themes.append({"name": term, "frequency": len(idx), "sentiment": sentiment, "relatedWords": related})
-    return themes
+    return rank_themes(period_tokens, len(baseline_docs), scores, pool, picked, held, df_base, k)
 
-
-# --- data ------------------------------------------------------------------------------------------
 
 def _entry(rng: random.Random, user: uuid.UUID, day: date) -> tuple:
     from sources.generator import text

@@ -61,10 +61,18 @@ def _candidates(period_docs: list[str], baseline_docs: list[str]):
 
 def _themes(period_docs, baseline_docs, scores, prepared, holding: dict[str, list[int]], k: int) -> list[dict]:
     period_tokens, _, pool, picked = prepared
-    scores = scores if scores is not None else [None] * len(period_docs)
-    n_period, n_base = len(period_docs), len(baseline_docs)
+    n_period = len(period_docs)
     held = {t: [i for i in holding.get(t, []) if i < n_period] for t in pool}
     df_base = {t: len(holding.get(t, [])) - len(held[t]) for t in pool}
+    return rank_themes(period_tokens, len(baseline_docs), scores, pool, picked, held, df_base, k)
+
+
+def rank_themes(period_tokens: list[list[str]], n_base: int, scores, pool: list[str], picked: Counter,
+                held: dict[str, list[int]], df_base: dict[str, int], k: int) -> list[dict]:
+    """The k themes of one period from its candidates' document frequencies: `held[term]` the period
+    documents holding the term, `df_base[term]` how many baseline documents do."""
+    n_period = len(period_tokens)
+    scores = scores if scores is not None else [None] * n_period
     scored = []
     for term in pool:
         df_period = len(held[term])
