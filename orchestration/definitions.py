@@ -39,11 +39,20 @@ def _after_quarantine(spec: dg.AssetSpec) -> dg.AssetSpec:
     return spec
 
 
+# The code location's executor: every step of a run executes in the run's own process, one after another.
+# The default multiprocess executor starts a fresh Python process per step (each importing Dagster and
+# these definitions, seconds apiece), so an ingest tick with its checks cost ~40 process start-ups. Runs
+# stay isolated from each other (the run launcher starts one process per run): embeddings, insight
+# partitions and backfills are their own runs (orchestration/automation.py), never steps of an ingest or
+# read-view run.
+EXECUTOR = dg.in_process_executor
+
+
 def build_definitions() -> dg.Definitions:
     from quality.freshness import attach_freshness_policies
 
     area_defs = [importlib.import_module(name).defs for name in AREA_MODULES]
-    merged = dg.Definitions.merge(*area_defs, dg.Definitions(resources=default_resources()))
+    merged = dg.Definitions.merge(*area_defs, dg.Definitions(resources=default_resources(), executor=EXECUTOR))
     merged = merged.map_asset_specs(func=_after_quarantine)
     return attach_freshness_policies(merged)  # every raw, mart and analytics asset declares its staleness
 
