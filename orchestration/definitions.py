@@ -49,12 +49,19 @@ EXECUTOR = dg.in_process_executor
 
 
 def build_definitions() -> dg.Definitions:
+    from orchestration.automation import automation_sensors
     from quality.freshness import attach_freshness_policies
 
     area_defs = [importlib.import_module(name).defs for name in AREA_MODULES]
     merged = dg.Definitions.merge(*area_defs, dg.Definitions(resources=default_resources(), executor=EXECUTOR))
     merged = merged.map_asset_specs(func=_after_quarantine)
-    return attach_freshness_policies(merged)  # every raw, mart and analytics asset declares its staleness
+    merged = attach_freshness_policies(merged)
+    return dg.Definitions.merge(merged, dg.Definitions(sensors=automation_sensors(partitioned_keys(merged))))
+
+
+def partitioned_keys(defs: dg.Definitions) -> list[dg.AssetKey]:
+    return sorted({key for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition) and a.partitions_def
+                   for key in a.keys}, key=lambda k: k.path)  # every raw, mart and analytics asset declares its staleness
 
 
 defs = build_definitions()

@@ -56,3 +56,79 @@ def test_ingest_tick_launches_no_process_per_step(databases, tmp_path):
         assert dg.AssetKey(["raw_mindflow", "journal_entries"]) in mats
     finally:
         instance.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# The run queue: hot runs first, cold runs capped (config as data, then the definitions' tags)
+# ---------------------------------------------------------------------------------------------
+
+def _runs_config(path: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load(path.read_text())["concurrency"]["runs"]
+
+
+def test_run_queue_leaves_slots_for_ingest_and_read_views():
+    from orchestration.run_queue import HOT_RUNS_AT_ONCE, cold_limits_missing, slots_left_for_hot_runs
+
+    for path in (REPO / "orchestration" / "dagster.yaml", REPO / "docker" / "dagster.yaml"):
+        runs = _runs_config(path)
+        assert cold_limits_missing(runs) == set(), path
+        assert slots_left_for_hot_runs(runs) >= HOT_RUNS_AT_ONCE, path
+    # the arithmetic itself: no cold limit leaves every slot, and a cold limit equal to the queue leaves none
+    assert cold_limits_missing({"max_concurrent_runs": 4}) != set()
+    assert slots_left_for_hot_runs({"max_concurrent_runs": 4}) == 4
+    assert slots_left_for_hot_runs({"max_concurrent_runs": 2, "tag_concurrency_limits": [
+        {"key": "dagster/backfill", "limit": 1}, {"key": "tessera/queue", "value": "ai", "limit": 1},
+        {"key": "tessera/concurrency", "value": "ingest", "limit": 1}]}) == 0
+
+
+def test_instance_reads_the_cold_limits(tmp_path):
+    instance = _instance(tmp_path)
+    try:
+        limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+    finally:
+        instance.dispose()
+    assert {"key": "tessera/queue", "value": "partitions", "limit": 1} in limits
+    assert {"key": "dagster/backfill", "limit": 1} in limits
+
+
+def test_priority_tags_land_on_the_requested_runs():
+    from orchestration.automation import ingest_run_request
+    from orchestration.definitions import defs
+    from orchestration.run_queue import PRIORITY_TAG, QUEUE_TAG
+
+    request = ingest_run_request({"mindflow": "0/16B0000"})
+    assert request.tags[PRIORITY_TAG] == "10" and request.tags["tessera/concurrency"] == "ingest"
+    assert defs.resolve_job_def("ingest_job").tags[PRIORITY_TAG] == "10"
+    for kind in ("weekly", "monthly", "yearly"):
+        assert defs.resolve_job_def(f"insights_{kind}").tags[QUEUE_TAG] == "partitions"
+
+    graph = defs.resolve_asset_graph()
+    sensors = {s.name: s for s in defs.sensors if isinstance(s, dg.AutomationConditionSensorDefinition)}
+    selected = {name: s.asset_selection.resolve(graph) for name, s in sensors.items()}
+    assert set(selected) == {"tessera_automation", "tessera_embeddings_automation", "tessera_partitions_automation"}
+    names = list(selected)
+    for i, a in enumerate(names):  # disjoint: one asset, one sensor
+        for b in names[i + 1:]:
+            assert not selected[a] & selected[b], (a, b)
+    automated = {k for k in graph.materializable_asset_keys if graph.get(k).automation_condition is not None}
+    assert automated <= set().union(*selected.values())
+    partitioned = {k for k in graph.materializable_asset_keys if graph.get(k).partitions_def is not None}
+    assert partitioned <= selected["tessera_partitions_automation"]
+    assert dg.AssetKey(["marts", "journals_view"]) in selected["tessera_automation"]
+    assert dg.AssetKey(["quality", "quarantine"]) in selected["tessera_automation"]
+    assert dg.AssetKey(["vectors", "journal_entries"]) in selected["tessera_embeddings_automation"]
+    assert sensors["tessera_automation"].run_tags[PRIORITY_TAG] == "5"
+    assert sensors["tessera_embeddings_automation"].run_tags[QUEUE_TAG] == "ai"
+    assert sensors["tessera_partitions_automation"].run_tags[QUEUE_TAG] == "partitions"
+    assert int(sensors["tessera_partitions_automation"].run_tags[PRIORITY_TAG]) < 0
+
+
+def test_sensor_intervals_fit_the_30_second_contract():
+    from orchestration.definitions import defs
+
+    sensors = {s.name: s for s in defs.sensors}
+    # a commit waits at most one ingest interval, then one automation interval, before its run is requested
+    assert sensors["source_changes_sensor"].minimum_interval_seconds + \
+        sensors["tessera_automation"].minimum_interval_seconds <= 15
