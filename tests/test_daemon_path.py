@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dagster as dg
 import psycopg
+import pytest
 
 from test_ingest_support import add_mindflow_user
 
@@ -132,3 +133,74 @@ def test_sensor_intervals_fit_the_30_second_contract():
     # a commit waits at most one ingest interval, then one automation interval, before its run is requested
     assert sensors["source_changes_sensor"].minimum_interval_seconds + \
         sensors["tessera_automation"].minimum_interval_seconds <= 15
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors retrying cannot fix fail the run at once, with their message
+# ---------------------------------------------------------------------------------------------
+
+def test_error_classification_is_by_sqlstate():
+    from assets.ingest.errors import permanent_reason
+
+    for transient in ("08006", "40001", "40P01", "53300", "57P01", "55006", "55P03", None):
+        assert permanent_reason(transient, "boom") is None, transient
+    for permanent in ("55000", "42501", "58P01", "22023", "53400", "42704"):
+        reason = permanent_reason(permanent, "logical decoding requires\n wal_level >= logical")
+        assert reason and reason.startswith("logical decoding requires wal_level >= logical") and permanent in reason
+    assert permanent_reason("XX000", "internal error") is None  # unknown: let the retry policy try
+    assert permanent_reason(None, "wal_level=replica", known_permanent=True) == "wal_level=replica"
+    # at connection start-up libpq gives only the server's text
+    assert permanent_reason(None, 'connection failed: FATAL: invalid value for parameter "x": "y"')
+    assert permanent_reason(None, "connection failed: FATAL: the database system is starting up") is None
+    assert permanent_reason(None, "connection refused") is None
+
+
+def test_a_bad_setting_from_the_server_is_permanent(databases):
+    from assets.ingest.errors import classify
+
+    url = databases.source_url + ("&" if "?" in databases.source_url else "?") + "options=-c%20statement_timeout%3Dsoon"
+    with pytest.raises(psycopg.Error) as caught:
+        psycopg.connect(url).close()
+    reason = classify(caught.value)
+    assert reason and "statement_timeout" in reason, (type(caught.value), caught.value.sqlstate, str(caught.value))
+
+
+def _user_url(url: str, user: str) -> str:
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    return make_conninfo(**{**conninfo_to_dict(url), "user": user})
+
+
+def test_source_without_replication_privilege_fails_the_run_on_its_first_attempt(databases, tmp_path, monkeypatch):
+    """A source login that may not create publications or replication slots (a real prerequisite of
+    logical decoding): the ingest run fails once, with the server's message, and no step retry."""
+    role = f"noreplication_{databases.source_db}"
+    with psycopg.connect(databases.source_url, autocommit=True) as conn:
+        add_mindflow_user(conn, entries=1)
+        conn.execute(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOREPLICATION')
+    monkeypatch.setenv("TESSERA_SOURCE_URL", _user_url(databases.source_url, role))
+    instance = _instance(tmp_path)
+    try:
+        result = dg.execute_job(dg.reconstructable(ingest_job), instance=instance, raise_on_error=False)
+        assert not result.success
+        records = instance.all_logs(result.run_id)
+        types = [r.dagster_event.event_type_value for r in records if r.dagster_event]
+        assert "STEP_UP_FOR_RETRY" not in types and "STEP_RESTARTED" not in types
+        failures = [r.dagster_event for r in records
+                    if r.dagster_event and r.dagster_event.event_type_value == "STEP_FAILURE"]
+        assert len(failures) == 1 and failures[0].step_key == "ingest"
+        message = failures[0].step_failure_data.user_failure_data.description
+        assert "42501" in message and ("superuser" in message or "permission" in message or "replication" in message), message
+    finally:
+        instance.dispose()
+        with psycopg.connect(databases.source_url, autocommit=True) as conn:
+            conn.execute(f'DROP OWNED BY "{role}"')
+            conn.execute(f'DROP ROLE "{role}"')
+
+
+def test_failed_steps_do_not_re_execute_the_run():
+    import yaml
+
+    for path in (REPO / "orchestration" / "dagster.yaml", REPO / "docker" / "dagster.yaml"):
+        retries = yaml.safe_load(path.read_text())["run_retries"]
+        assert retries["retry_on_asset_or_op_failure"] is False, path
