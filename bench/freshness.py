@@ -38,7 +38,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 log = logging.getLogger("bench.freshness")
@@ -268,7 +268,10 @@ def _writer(source_url: str, args, writes: list[Write], lock: threading.Lock, st
     rng = random.Random(args.seed)
     users, seeded = _eligible(source_url)
     rng.shuffle(seeded)
-    today = datetime.now(timezone.utc).date().isoformat()
+    # one entry per user and day (the seed's uq_user_date): users in turn, each writing on the days before
+    # the seeded span, one day further back per round
+    rng.shuffle(users)
+    first_day = datetime.now(timezone.utc).date() - timedelta(days=args.days + 2)
     started = time.monotonic()
     total = int(args.rate * args.seconds)
     next_special = args.special_every / 2
@@ -277,14 +280,15 @@ def _writer(source_url: str, args, writes: list[Write], lock: threading.Lock, st
             due = started + i / args.rate
             if stop.wait(max(0.0, due - time.monotonic())):
                 return
-            entry_id, user = str(uuid.uuid4()), rng.choice(users)
+            entry_id, user = str(uuid.uuid4()), users[i % len(users)]
+            day = (first_day - timedelta(days=i // len(users))).isoformat()
             text = " ".join(rng.sample(SENTENCES, 2))
             conn.execute(
                 """INSERT INTO mindflow.journal_entries (id, user_id, date, title, content, mood, word_count)
                    VALUES (%s, %s, %s, 'Bench entry', %s, %s, %s)""",
-                (entry_id, user, today, text, rng.choice(MOODS), len(text.split())))
+                (entry_id, user, day, text, rng.choice(MOODS), len(text.split())))
             with lock:
-                writes.append(Write(entry_id, "insert", time.time(), user_id=user, date=today))
+                writes.append(Write(entry_id, "insert", time.time(), user_id=user, date=day))
             if time.monotonic() - started >= next_special and len(seeded) >= 3:
                 next_special += args.special_every
                 for kind in ("edit", "soft_delete", "privacy_flip"):
