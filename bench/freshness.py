@@ -50,7 +50,7 @@ INSERT_SQL = {
     "raw": "SELECT id FROM raw_mindflow.journal_entries WHERE id = ANY(%s)",
     "journals_view": "SELECT id FROM marts.journals_view WHERE id = ANY(%s)",
     "mood_events": "SELECT journal_entry_id FROM analytics.mood_events WHERE journal_entry_id = ANY(%s)",
-    "search": "SELECT id FROM search.journal_entries WHERE id = ANY(%s)",
+    "search": "SELECT id FROM search.journal_documents WHERE id = ANY(%s)",
     "vectors": "SELECT DISTINCT source_id FROM vectors.journal_entries WHERE source_id = ANY(%s)",
 }
 CALENDAR_SQL = """SELECT p.id FROM unnest(%s::uuid[], %s::uuid[], %s::date[], %s::timestamptz[]) AS p(id, user_id, d, ing)
@@ -61,21 +61,21 @@ SPECIAL_SQL = {
     "edit": {
         "raw": "SELECT EXISTS (SELECT 1 FROM raw_mindflow.journal_entries WHERE id = %(id)s AND strpos(content, %(token)s) > 0)",
         "journals_view": "SELECT EXISTS (SELECT 1 FROM marts.journals_view WHERE id = %(id)s AND strpos(content, %(token)s) > 0)",
-        "search": "SELECT EXISTS (SELECT 1 FROM search.journal_entries WHERE id = %(id)s AND strpos(content, %(token)s) > 0)",
+        "search": "SELECT EXISTS (SELECT 1 FROM search.journal_documents WHERE id = %(id)s AND strpos(content, %(token)s) > 0)",
         "vectors": "SELECT EXISTS (SELECT 1 FROM vectors.journal_entries WHERE source_id = %(id)s AND embedded_at >= %(at)s)",
     },
     "soft_delete": {
         "raw": "SELECT EXISTS (SELECT 1 FROM raw_mindflow.journal_entries WHERE id = %(id)s AND deleted_at IS NOT NULL)",
         "journals_view": "SELECT NOT EXISTS (SELECT 1 FROM marts.journals_view WHERE id = %(id)s)",
         "mood_events": "SELECT NOT EXISTS (SELECT 1 FROM analytics.mood_events WHERE journal_entry_id = %(id)s)",
-        "search": "SELECT NOT EXISTS (SELECT 1 FROM search.journal_entries WHERE id = %(id)s)",
+        "search": "SELECT NOT EXISTS (SELECT 1 FROM search.journal_documents WHERE id = %(id)s)",
         "vectors": "SELECT NOT EXISTS (SELECT 1 FROM vectors.journal_entries WHERE source_id = %(id)s)",
     },
     "privacy_flip": {
         "raw": "SELECT EXISTS (SELECT 1 FROM raw_mindflow.journal_entries WHERE id = %(id)s AND is_private)",
         "journals_view": "SELECT EXISTS (SELECT 1 FROM marts.journals_view WHERE id = %(id)s AND is_private)",
         "mood_events": "SELECT EXISTS (SELECT 1 FROM analytics.mood_events WHERE journal_entry_id = %(id)s AND text_valence IS NULL)",
-        "search": "SELECT EXISTS (SELECT 1 FROM search.journal_entries WHERE id = %(id)s AND is_private)",
+        "search": "SELECT EXISTS (SELECT 1 FROM search.journal_documents WHERE id = %(id)s AND is_private)",
         "vectors": "SELECT NOT EXISTS (SELECT 1 FROM vectors.journal_entries WHERE source_id = %(id)s)",
     },
 }

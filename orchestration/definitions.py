@@ -48,6 +48,22 @@ def _after_quarantine(spec: dg.AssetSpec) -> dg.AssetSpec:
 EXECUTOR = dg.in_process_executor
 
 
+def _not_waiting_for_ingest(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """Eager assets do not wait while an ingest run is in progress: each ingest batch commits with its
+    cursor, so a refresh reads a consistent raw copy, and the next ingest's materializations request the
+    next refresh. (Stock eager() waits for any dependency in progress: with an ingest every few seconds
+    the read views were held back most of the time.) Other dependencies in progress still hold them."""
+    condition = spec.automation_condition
+    if condition is None:
+        return spec
+    tolerant = dg.AutomationCondition.any_deps_in_progress().ignore(INGEST)
+    replaced = condition.replace("any_deps_in_progress", tolerant)
+    return spec if replaced == condition else spec.replace_attributes(automation_condition=replaced)
+
+
+INGEST = dg.AssetSelection.groups("ingest")
+
+
 def build_definitions() -> dg.Definitions:
     from orchestration.automation import automation_sensors
     from quality.freshness import attach_freshness_policies
@@ -55,6 +71,7 @@ def build_definitions() -> dg.Definitions:
     area_defs = [importlib.import_module(name).defs for name in AREA_MODULES]
     merged = dg.Definitions.merge(*area_defs, dg.Definitions(resources=default_resources(), executor=EXECUTOR))
     merged = merged.map_asset_specs(func=_after_quarantine)
+    merged = merged.map_asset_specs(func=_not_waiting_for_ingest)
     merged = attach_freshness_policies(merged)
     return dg.Definitions.merge(merged, dg.Definitions(sensors=automation_sensors(partitioned_keys(merged))))
 

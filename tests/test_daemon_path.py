@@ -204,3 +204,30 @@ def test_failed_steps_do_not_re_execute_the_run():
     for path in (REPO / "orchestration" / "dagster.yaml", REPO / "docker" / "dagster.yaml"):
         retries = yaml.safe_load(path.read_text())["run_retries"]
         assert retries["retry_on_asset_or_op_failure"] is False, path
+
+
+def test_read_views_do_not_wait_for_an_ingest_in_progress():
+    """A raw copy updated while the next ingest run is already queued or running: the read views are
+    requested at once (stock eager() would hold them until that ingest finished)."""
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    raw_keys = [k for k in graph.materializable_asset_keys if k.path[0].startswith("raw_")]
+    mindflow = [k for k in raw_keys if k.path[0] == "raw_mindflow"]
+    with dg.instance_for_test() as instance:
+        for key in raw_keys:
+            instance.report_runless_asset_event(dg.AssetMaterialization(key))
+        first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+        for key in {r.key for r in first.results if r.true_subset.size > 0}:
+            instance.report_runless_asset_event(dg.AssetMaterialization(key))
+        quiet = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+        for key in mindflow:
+            instance.report_runless_asset_event(dg.AssetMaterialization(key))
+        queued = instance.create_run_for_job(job_def=defs.resolve_job_def("ingest_job"),
+                                             asset_selection=frozenset(mindflow), status=dg.DagsterRunStatus.STARTED)
+        assert not queued.is_finished
+        after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=quiet.cursor)
+    requested = {r.key for r in after.results if r.true_subset.size > 0}
+    assert dg.AssetKey(["marts", "journals_view"]) in requested
+    assert dg.AssetKey(["marts", "mood_calendar_cache"]) in requested
+    assert dg.AssetKey(["quality", "quarantine"]) in requested
