@@ -107,9 +107,16 @@ def ingest_run_request(pending: dict[str, str | None]) -> dg.RunRequest | None:
     return dg.RunRequest(run_key=key, tags={**INGEST_RUN_TAGS, "tessera/products": ",".join(sorted(pending))})
 
 
+WAITING_STATUSES = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING]
+
+
 @dg.sensor(job=ingest_job, minimum_interval_seconds=INGEST_SENSOR_INTERVAL, default_status=dg.DefaultSensorStatus.RUNNING,
            description="Requests an ingest run when the source's change stream has something new.")
 def source_changes_sensor(context: dg.SensorEvaluationContext):
+    waiting = context.instance.get_runs_count(dg.RunsFilter(job_name=ingest_job.name, statuses=WAITING_STATUSES))
+    if waiting:
+        # a run that has not started reads the slot from its cursor when it does: it takes these changes
+        return dg.SkipReason(f"{waiting} ingest run(s) waiting to start; they take the new changes")
     settings = Settings.from_env()
     source_url, warehouse_url = settings.database_urls()
     pending = pending_change_positions(source_url, warehouse_url)

@@ -231,3 +231,21 @@ def test_read_views_do_not_wait_for_an_ingest_in_progress():
     assert dg.AssetKey(["marts", "journals_view"]) in requested
     assert dg.AssetKey(["marts", "mood_calendar_cache"]) in requested
     assert dg.AssetKey(["quality", "quarantine"]) in requested
+
+
+def test_no_second_ingest_request_while_one_waits_to_start(databases):
+    from orchestration.definitions import defs
+
+    with psycopg.connect(databases.source_url, autocommit=True) as conn:
+        add_mindflow_user(conn, entries=1)
+    sensor = defs.get_sensor_def("source_changes_sensor")
+    with dg.instance_for_test() as instance:
+        first = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        assert len(first.run_requests) == 1
+        waiting = instance.create_run_for_job(job_def=defs.resolve_job_def("ingest_job"))
+        assert waiting.status == dg.DagsterRunStatus.NOT_STARTED
+        second = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        assert second.run_requests == [] and "waiting to start" in second.skip_message
+        instance.report_run_failed(waiting)
+        third = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        assert len(third.run_requests) == 1
