@@ -7,7 +7,13 @@
   concurrency tag, so two ingests never overlap.
 - Downstream: declarative automation (AutomationCondition) on the assets themselves (read views
   eager, i.e. every tick; rollups hourly; insights after each period closes; persona nightly),
-  evaluated by one automation sensor that is on by default.
+  evaluated by three automation sensors, on by default, whose runs the run queue treats differently
+  (orchestration/run_queue.py): `tessera_automation` (read views, quarantine, search, analytics: high
+  priority), `tessera_embeddings_automation` (the embeddings, in runs of their own) and
+  `tessera_partitions_automation` (every partitioned asset: low priority, one run at a time, so a
+  burst of insight partitions at start-up cannot fill the queue).
+- Intervals, for read views within 30 s of a commit: the ingest sensor peeks the slot every 5 s (one
+  cheap query), the automation sensors evaluate every 10 s (partitions every 60 s).
 - Retention: a daily schedule.
 """
 
@@ -15,15 +21,20 @@ import dagster as dg
 import psycopg
 
 from orchestration.db import database_name
+from orchestration.run_queue import (AI_RUN_TAGS, INGEST_RUN_TAGS, PARTITION_RUN_TAGS,
+                                     READ_VIEW_RUN_TAGS)
 from orchestration.settings import Settings
 from sources.registry import PRODUCTS
 
-INGEST_CONCURRENCY_TAG = {"tessera/concurrency": "ingest"}
+INGEST_SENSOR_INTERVAL = 5
+AUTOMATION_INTERVAL = 10
+PARTITIONS_AUTOMATION_INTERVAL = 60
+AI_GROUPS = ("embeddings",)
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
     selection=dg.AssetSelection.groups("ingest"),
-    tags=INGEST_CONCURRENCY_TAG,
+    tags=INGEST_RUN_TAGS,
     description="One ingest tick for every product (full load first, then the change stream).",
 )
 
@@ -93,12 +104,19 @@ def ingest_run_request(pending: dict[str, str | None]) -> dg.RunRequest | None:
     if not pending:
         return None
     key = "ingest:" + ",".join(f"{p}@{pos or 'initial'}" for p, pos in sorted(pending.items()))
-    return dg.RunRequest(run_key=key, tags={**INGEST_CONCURRENCY_TAG, "tessera/products": ",".join(sorted(pending))})
+    return dg.RunRequest(run_key=key, tags={**INGEST_RUN_TAGS, "tessera/products": ",".join(sorted(pending))})
 
 
-@dg.sensor(job=ingest_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
+WAITING_STATUSES = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING]
+
+
+@dg.sensor(job=ingest_job, minimum_interval_seconds=INGEST_SENSOR_INTERVAL, default_status=dg.DefaultSensorStatus.RUNNING,
            description="Requests an ingest run when the source's change stream has something new.")
 def source_changes_sensor(context: dg.SensorEvaluationContext):
+    waiting = context.instance.get_runs_count(dg.RunsFilter(job_name=ingest_job.name, statuses=WAITING_STATUSES))
+    if waiting:
+        # a run that has not started reads the slot from its cursor when it does: it takes these changes
+        return dg.SkipReason(f"{waiting} ingest run(s) waiting to start; they take the new changes")
     settings = Settings.from_env()
     source_url, warehouse_url = settings.database_urls()
     pending = pending_change_positions(source_url, warehouse_url)
@@ -109,15 +127,29 @@ def source_changes_sensor(context: dg.SensorEvaluationContext):
     return request
 
 
-automation_sensor = dg.AutomationConditionSensorDefinition(
-    "tessera_automation",
-    target=dg.AssetSelection.all(),
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=30,
-)
+def automation_sensors(partitioned_keys) -> list[dg.AutomationConditionSensorDefinition]:
+    """The three automation sensors over disjoint selections (every asset is in exactly one):
+    partitioned assets, the embeddings, and the rest."""
+    partitioned = dg.AssetSelection.assets(*partitioned_keys)
+    ai = dg.AssetSelection.groups(*AI_GROUPS) - partitioned
+    return [
+        dg.AutomationConditionSensorDefinition(
+            "tessera_automation", target=dg.AssetSelection.all() - partitioned - ai, run_tags=READ_VIEW_RUN_TAGS,
+            default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=AUTOMATION_INTERVAL,
+            description="Read views, quarantine, search and analytics: high-priority runs."),
+        dg.AutomationConditionSensorDefinition(
+            "tessera_embeddings_automation", target=ai, run_tags=AI_RUN_TAGS,
+            default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=AUTOMATION_INTERVAL,
+            description="Embeddings, in runs of their own (one at a time)."),
+        dg.AutomationConditionSensorDefinition(
+            "tessera_partitions_automation", target=partitioned, run_tags=PARTITION_RUN_TAGS,
+            default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=PARTITIONS_AUTOMATION_INTERVAL,
+            description="Partitioned assets (insight periods, snapshots, mood event days): low priority, one run at a time."),
+    ]
+
 
 defs = dg.Definitions(
     jobs=[ingest_job, retention_job],
     schedules=[retention_schedule],
-    sensors=[source_changes_sensor, automation_sensor],
+    sensors=[source_changes_sensor],
 )

@@ -1,6 +1,9 @@
 """Dagster asset checks built from the suites and monitors (thin: resources in, logic from quality.*,
-an AssetCheckResult with failing counts and sample rows out)."""
+an AssetCheckResult with failing counts and sample rows out). The raw suites and the monitors, which
+run after every ingest tick, report their stored result again while their product's raw tables and
+quarantine are unchanged (quality/fingerprints.py)."""
 
+from datetime import datetime, timezone
 
 import dagster as dg
 
@@ -104,11 +107,19 @@ def monitor_check(monitor: Monitor) -> dg.AssetChecksDefinition:
         blocking=False,
         description=f"Seed monitor ({monitor.seed}): {monitor.description}",
     )
-    def _check(warehouse: WarehouseDatabase) -> dg.AssetCheckResult:
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseDatabase) -> dg.AssetCheckResult:
+        from quality import fingerprints
         from quality.monitors import evaluate_monitor
 
+        key = f"monitor:{monitor.id}"
         with warehouse.connect() as conn:
-            return monitor_check_result(evaluate_monitor(conn, monitor), monitor)
+            fingerprint = fingerprints.product_fingerprint(conn, monitor.table.product)
+            stored = fingerprints.load(conn, [key]).get(key)
+            if fingerprints.may_reuse(stored, fingerprint, datetime.now(timezone.utc)):
+                return reused_result(stored)
+            result = monitor_check_result(evaluate_monitor(conn, monitor), monitor)
+            fingerprints.save(conn, key, fingerprint, context.run.run_id, result_record(result))
+            return result
 
     return _check
 
@@ -126,14 +137,70 @@ def product_suite_checks(product: str, suites: list[Suite]) -> dg.AssetChecksDef
 
     @dg.multi_asset_check(specs=specs, can_subset=True, name=f"gx_suites_raw_{product}")
     def _checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseDatabase, source: SourceDatabase):
+        from quality import fingerprints
         from quality.gx_runner import run_suites
 
         selected = [s for k, s in by_key.items() if k in context.selected_asset_check_keys]
-        outcomes = run_suites(warehouse.get_url(), selected, run_id=context.run.run_id, source_url=_source_url(source))
-        for suite, outcome in zip(selected, outcomes):
-            yield suite_check_result(outcome, suite, keyed=True)
+        with warehouse.connect() as conn:
+            fingerprint = fingerprints.product_fingerprint(conn, product)
+            stored = fingerprints.load(conn, [suite_check_key(s) for s in selected])
+            conn.commit()
+        now = datetime.now(timezone.utc)
+        to_run = [s for s in selected if not fingerprints.may_reuse(stored.get(suite_check_key(s)), fingerprint, now)]
+        outcomes = dict(zip((s.name for s in to_run), run_suites(
+            warehouse.get_url(), to_run, run_id=context.run.run_id, source_url=_source_url(source)))) if to_run else {}
+        if len(to_run) < len(selected):
+            context.log.info(f"{len(selected) - len(to_run)} raw suite(s) of {product} unchanged since their last run: reported again")
+        with warehouse.connect() as conn:
+            for suite in selected:
+                key = suite_check_key(suite)
+                if suite.name not in outcomes:
+                    yield reused_result(stored[key], asset_key=dg.AssetKey(suite.asset_key), check_name=SUITE_CHECK)
+                    continue
+                result = suite_check_result(outcomes[suite.name], suite, keyed=True)
+                fingerprints.save(conn, key, fingerprint, context.run.run_id, result_record(result))
+                yield result
 
     return _checks
+
+
+def suite_check_key(suite: Suite) -> str:
+    return f"{SUITE_CHECK}:{suite.name}"
+
+
+def _plain(value):
+    if isinstance(value, dg.MarkdownMetadataValue):
+        return {"md": value.value}
+    if isinstance(value, dg.JsonMetadataValue):
+        return {"json": value.value}
+    return value.value if isinstance(value, dg.MetadataValue) else value
+
+
+def _typed(value):
+    if isinstance(value, dict) and len(value) == 1 and "md" in value:
+        return dg.MetadataValue.md(value["md"])
+    if isinstance(value, dict) and len(value) == 1 and "json" in value:
+        return dg.MetadataValue.json(value["json"])
+    return value
+
+
+def result_record(result: dg.AssetCheckResult) -> dict:
+    """A check result as JSON (stored with its fingerprint)."""
+    return {"passed": result.passed, "severity": result.severity.value, "description": result.description,
+            "metadata": {k: _plain(v) for k, v in (result.metadata or {}).items()}}
+
+
+def reused_result(stored, **key) -> dg.AssetCheckResult:
+    """The stored result, reported again: same outcome and severity (a failed blocking check blocks)."""
+    record = stored.result
+    return dg.AssetCheckResult(
+        **key,
+        passed=record["passed"],
+        severity=dg.AssetCheckSeverity(record["severity"]),
+        description=f"{record['description']} (inputs unchanged since {stored.checked_at:%Y-%m-%d %H:%M:%S})",
+        metadata={**{k: _typed(v) for k, v in record["metadata"].items()},
+                  "reused_from_run": stored.run_id or "", "unchanged_since": stored.checked_at.isoformat()},
+    )
 
 
 def all_suite_checks() -> list[dg.AssetChecksDefinition]:

@@ -4,9 +4,10 @@ One asset because the change stream is one publication and one slot for all prod
 the WAL once. Keys mirror the warehouse ([raw_<product>, <table>]); descriptions come from the registry;
 any subset can be materialized. It runs in the `tessera_ingest` pool (set its limit to 1 on the instance
 so two ingests never overlap; a warehouse advisory lock per stream also guarantees it) and retries
-transient errors (dropped connections, a restarting server) with exponential backoff. A table blocked
-by schema drift is not materialized and fails the step with the reason (no retry), after every other
-table has materialized.
+transient errors (dropped connections, a restarting server) with exponential backoff; errors retrying
+cannot fix (no logical decoding, a missing privilege or extension, a bad setting: assets/ingest/errors.py)
+fail the step at once with their message. A table blocked by schema drift is not materialized and fails
+the step with the reason (no retry), after every other table has materialized.
 """
 
 
@@ -68,12 +69,19 @@ def build_ingest_asset() -> dg.AssetsDefinition:
         "decoding of one shared publication and slot).",
     )
     def _ingest(context: dg.AssetExecutionContext, source: SourceDatabase, warehouse: WarehouseDatabase):
+        from assets.ingest.errors import classify
         from assets.ingest.pipeline import sync
 
         selected = sorted(".".join(key.path).removeprefix("raw_") for key in context.selected_asset_keys)
         context.log.info(f"ingest tick: {len(selected)} table(s)")
         timings: dict = {}
-        results = sync(source.get_url(), warehouse.get_url(), tables=selected, timings=timings)
+        try:
+            results = sync(source.get_url(), warehouse.get_url(), tables=selected, timings=timings)
+        except Exception as exc:
+            reason = classify(exc)
+            if reason is None:
+                raise  # transient: the retry policy takes it
+            raise dg.Failure(description=reason, allow_retries=False) from exc
         context.log.info("ingest tick phases (s): " + ", ".join(f"{k} {v}" for k, v in timings.items()))
         blocked = []
         for qualified, result in results.items():

@@ -29,12 +29,18 @@ class RollupsConfig(dg.Config):
     full_refresh: bool = False
 
 
+# The latest day's partition follows each ingest (its pass applies every change since the watermark,
+# whatever the day), through the low-priority partitions automation; the hourly job stays the cadence
+# of the rollups.
+EVENTS_AUTOMATION = dg.AutomationCondition.eager()
+
+
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(MOOD_EVENTS, deps=RAW_DEPS, group_name=GROUP,
+        dg.AssetSpec(MOOD_EVENTS, deps=RAW_DEPS, group_name=GROUP, automation_condition=EVENTS_AUTOMATION,
                      description="One row per live journal entry with a mood (seed 004 mood_events); "
                                  "time = journal date 00:00 UTC; mood_score label + text valence (AI-eligible only); mood_source label|inferred, text_conflict."),
-        dg.AssetSpec(ACTIVITY_EVENTS, deps=RAW_DEPS, group_name=GROUP,
+        dg.AssetSpec(ACTIVITY_EVENTS, deps=RAW_DEPS, group_name=GROUP, automation_condition=EVENTS_AUTOMATION,
                      description="User engagement events (seed 004) from audit_logs and entry timestamps, "
                                  "identity in metadata->>'event_key'."),
     ],

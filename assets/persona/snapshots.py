@@ -29,6 +29,7 @@ from assets.persona import store
 from assets.persona.config import PersonaRunConfig
 from orchestration.db import table_exists
 from orchestration.resources import WarehouseDatabase
+from orchestration.run_queue import PARTITION_RUN_TAGS
 from quality.quarantine import not_quarantined
 
 PERSONA_WINDOW_DAYS = 90
@@ -173,7 +174,8 @@ def persona_snapshots(context: dg.AssetExecutionContext, config: PersonaRunConfi
     return dg.MaterializeResult(metadata={**stats, "dagster/row_count": stats.get("learners", 0)})
 
 
-progress_job = dg.define_asset_job("persona_progress_snapshots_daily", selection=[progress_snapshots])
+progress_job = dg.define_asset_job("persona_progress_snapshots_daily", selection=[progress_snapshots],
+                                   tags=PARTITION_RUN_TAGS)  # a cold run (orchestration/run_queue.py)
 progress_schedule = dg.build_schedule_from_partitioned_job(
     progress_job, hour_of_day=0, minute_of_hour=30, default_status=dg.DefaultScheduleStatus.RUNNING)
 persona_snapshot_job = dg.define_asset_job("persona_snapshots_nightly", selection=[persona_snapshots])

@@ -64,7 +64,9 @@ def _materialize(which: str, config: SearchIndexConfig, search: SearchResource, 
     return dg.MaterializeResult(metadata=report.metadata())
 
 
+# Eager: the documents follow their inputs within the read-view cadence (orchestration/automation.py).
 @dg.asset(key=["search", "journal_entries"], group_name="search", deps=JOURNAL_DEPS,
+          automation_condition=dg.AutomationCondition.eager(),
           retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
           description="Journal entries search index (MindFlow `journal_entries` mapping): full text with "
                       "highlights, facets, tag autocomplete, semantic and hybrid ranking. Private entries and "
@@ -74,6 +76,7 @@ def journal_entries(config: SearchIndexConfig, search: SearchResource, warehouse
 
 
 @dg.asset(key=["search", "mosaic_stories"], group_name="search", deps=STORY_DEPS,
+          automation_condition=dg.AutomationCondition.eager(),
           retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
           description="Mosaic stories search index with per-story access fields mirroring "
                       "mosaic.user_can_access_story, so every query is scoped by construction.")
