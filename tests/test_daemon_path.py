@@ -41,6 +41,7 @@ def run_processes(instance: dg.DagsterInstance, run_id: str) -> dict:
     return {"pids": {r.dagster_event.pid for r in records if r.dagster_event and r.dagster_event.pid is not None}, "step_workers": len(workers), "steps": steps}
 
 
+@pytest.mark.slow
 def test_ingest_tick_launches_no_process_per_step(databases, tmp_path):
     with psycopg.connect(databases.source_url, autocommit=True) as conn:
         add_mindflow_user(conn, entries=3)
