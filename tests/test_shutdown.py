@@ -68,7 +68,12 @@ def test_sigterm_stops_materialize_mid_step_and_the_next_run_converges(seeded):
     assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
     src = _row_counts(seeded.source_url, [(t.product, t.name) for t in TABLES])
     raw = _row_counts(seeded.warehouse_url, [(t.raw_schema, t.name) for t in TABLES])
-    assert {(f"raw_{s}", n): c for (s, n), c in src.items()} == raw
+    # every raw copy equals its source, except where the first run got as far as the retention asset,
+    # which removes expired rows from the raw copies of tables with a retention rule (never adds any)
+    kept = {(t.raw_schema, t.name) for t in TABLES if t.retention}
+    want = {(f"raw_{s}", n): c for (s, n), c in src.items()}
+    assert {k: c for k, c in raw.items() if k not in kept} == {k: c for k, c in want.items() if k not in kept}
+    assert all(raw[k] <= want[k] for k in kept)
 
 
 def _bench_databases(server_url: str, pattern: str) -> list[str]:
@@ -89,3 +94,34 @@ def test_sigterm_stops_a_benchmark_and_it_drops_its_databases(databases, embedde
     assert code == 130, console[-3000:]
     assert "interrupted" in console and "Traceback" not in console, console[-3000:]
     assert _bench_databases(admin, mine) == []
+
+
+def test_abandoned_runs_are_unfinished_runs_of_stopped_commands_only():
+    from orchestration.commands.materialize import abandoned
+
+    runs = [("gone", "STARTED", "11:1.00"), ("live", "STARTED", "22:2.00"), ("done", "SUCCESS", "11:1.00"),
+            ("daemon", "STARTED", None), ("queued", "NOT_STARTED", "11:1.00")]
+    assert abandoned(runs, alive=lambda tag: tag == "22:2.00") == ["gone", "queued"]
+
+
+def test_a_stopped_commands_run_is_marked_failed_and_ours_is_kept(tmp_path):
+    import dagster as dg
+
+    from orchestration.commands.materialize import PROCESS_TAG, process_tag, release_abandoned_runs
+
+    @dg.op
+    def noop():
+        return 1
+
+    @dg.job
+    def tiny():
+        noop()
+
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        dead = instance.create_run_for_job(tiny, tags={PROCESS_TAG: "999999:1.00"})
+        ours = instance.create_run_for_job(tiny, tags={PROCESS_TAG: process_tag()})
+        daemon = instance.create_run_for_job(tiny)
+        assert release_abandoned_runs(instance) == [dead.run_id]
+        status = {r: instance.get_run_by_id(r).status for r in (dead.run_id, ours.run_id, daemon.run_id)}
+    assert status == {dead.run_id: dg.DagsterRunStatus.FAILURE, ours.run_id: dg.DagsterRunStatus.NOT_STARTED,
+                      daemon.run_id: dg.DagsterRunStatus.NOT_STARTED}

@@ -117,6 +117,56 @@ def _plan(graph, instance, patterns, backfill_days, max_runs_per_stage) -> list[
     return stages
 
 
+PROCESS_TAG = "tessera/cli_process"  # "<pid>:<process start time>" of the `tessera` command running the run
+UNFINISHED = ("NOT_STARTED", "STARTING", "STARTED")
+
+
+def process_tag(pid: int | None = None) -> str:
+    import os
+
+    import psutil
+
+    process = psutil.Process(pid or os.getpid())
+    return f"{process.pid}:{process.create_time():.2f}"
+
+
+def abandoned(runs: list[tuple[str, str, str | None]], alive) -> list[str]:
+    """Run ids of unfinished runs whose `tessera` process is gone: runs is [(run_id, status, process tag)],
+    alive(tag) says whether that process still runs. Runs without the tag (launched by the daemon, whose
+    run monitoring looks after them) are never touched."""
+    return [run_id for run_id, status, tag in runs if tag and status in UNFINISHED and not alive(tag)]
+
+
+def _process_alive(tag: str) -> bool:
+    import psutil
+
+    pid, _, started = tag.partition(":")
+    try:
+        return f"{psutil.Process(int(pid)).create_time():.2f}" == started
+    except (psutil.Error, ValueError):
+        return False
+
+
+def release_abandoned_runs(instance, echo=None) -> list[str]:
+    """A `tessera materialize` killed mid-run (SIGKILL, or SIGTERM after the grace period) leaves its run
+    STARTED and its concurrency-pool slots claimed, so the next run of the same pool would wait forever.
+    Mark such runs failed and free their slots (what the daemon's run monitoring does for launched runs)."""
+    import dagster as dg
+
+    records = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus(s) for s in UNFINISHED],
+                                                     ))
+    runs = [(r.dagster_run.run_id, r.dagster_run.status.value, r.dagster_run.tags.get(PROCESS_TAG)) for r in records]
+    released = abandoned(runs, _process_alive)
+    for run_id in released:
+        run = instance.get_run_by_id(run_id)
+        instance.report_run_failed(run, message="the tessera command running it stopped before it finished")
+        if instance.event_log_storage.supports_global_concurrency_limits:
+            instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+        if echo:
+            echo(f"released run {run_id[:8]}, left unfinished by a stopped tessera command")
+    return released
+
+
 def materialize_all(patterns: tuple[str, ...] = (), backfill_days: int | None = None, echo=click.echo,
                     max_runs_per_stage: int = 16, stop=None) -> list[StageResult]:
     """Run the selected assets stage by stage; echo one line per asset group of each stage
@@ -131,6 +181,8 @@ def materialize_all(patterns: tuple[str, ...] = (), backfill_days: int | None = 
     from orchestration.definitions import defs
 
     instance = dg.DagsterInstance.get()
+    release_abandoned_runs(instance, echo)
+    mine = {PROCESS_TAG: process_tag()}
     graph = defs.resolve_asset_graph()
     group_of = lambda key: graph.get(key).group_name or "default"  # noqa: E731
     stages = _plan(graph, instance, patterns, backfill_days, max_runs_per_stage)
@@ -150,7 +202,7 @@ def materialize_all(patterns: tuple[str, ...] = (), backfill_days: int | None = 
         for partition_key, tags, note in stage.runs:
             started = time.monotonic()
             result = job.execute_in_process(instance=instance, asset_selection=stage.keys, partition_key=partition_key,
-                                            tags=tags, raise_on_error=False)
+                                            tags={**tags, **mine}, raise_on_error=False)
             events = result.all_events
             failed = [e.step_key for e in events if e.event_type_value == "STEP_FAILURE"]
             results.append(StageResult([k.to_user_string() for k in stage.keys], partition_key, result.success,
