@@ -85,16 +85,22 @@ def _drop_database(server, name: str) -> None:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def databases(embedded_server, monkeypatch, tmp_path) -> TestDatabases:
-    """A fresh migrated source database and an empty warehouse, wired into the environment."""
+def _create_pair(server, prefix: str) -> tuple[str, str]:
+    """A migrated source database (from the template) and an empty warehouse, named app_<prefix>… / wh_<prefix>…."""
     import psycopg
 
     suffix = uuid.uuid4().hex[:10]
-    source_db, warehouse_db = f"app_t{suffix}", f"wh_t{suffix}"
-    with psycopg.connect(embedded_server.url(), autocommit=True) as admin:
+    source_db, warehouse_db = f"app_{prefix}{suffix}", f"wh_{prefix}{suffix}"
+    with psycopg.connect(server.url(), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{source_db}" TEMPLATE "{TEMPLATE_DB}"')
         admin.execute(f'CREATE DATABASE "{warehouse_db}"')
+    return source_db, warehouse_db
+
+
+@pytest.fixture
+def databases(embedded_server, monkeypatch, tmp_path) -> TestDatabases:
+    """A fresh migrated source database and an empty warehouse, wired into the environment."""
+    source_db, warehouse_db = _create_pair(embedded_server, "t")
     dbs = TestDatabases(
         source_url=embedded_server.url(source_db),
         warehouse_url=embedded_server.url(warehouse_db),
@@ -134,6 +140,22 @@ def ingested(seeded) -> TestDatabases:
     return seeded
 
 
+def compute_persona_stores(warehouse_url: str) -> None:
+    """The persona stores (traits, knowledge, graph metadata) from an ingested warehouse, as of now."""
+    import psycopg
+
+    from assets.persona.graph import refresh_graph_metadata
+    from assets.persona.knowledge import refresh_knowledge
+    from assets.persona.traits import refresh_traits
+
+    with psycopg.connect(warehouse_url) as conn:
+        as_of = conn.execute("select now()").fetchone()[0]
+        refresh_traits(conn, as_of)
+        refresh_knowledge(conn, as_of)
+        refresh_graph_metadata(conn, as_of)
+        conn.commit()
+
+
 @dataclass
 class SharedWarehouse(TestDatabases):
     dbt_build_output: str = ""
@@ -150,27 +172,15 @@ def shared_warehouse(embedded_server, tmp_path_factory) -> SharedWarehouse:
 
     from assets.dbt.project import run_dbt
     from assets.ingest.pipeline import sync_all
-    from assets.persona.graph import refresh_graph_metadata
-    from assets.persona.knowledge import refresh_knowledge
-    from assets.persona.traits import refresh_traits
     from sources.generator import generate
 
-    suffix = uuid.uuid4().hex[:10]
-    source_db, warehouse_db = f"app_s{suffix}", f"wh_s{suffix}"
-    with psycopg.connect(embedded_server.url(), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{source_db}" TEMPLATE "{TEMPLATE_DB}"')
-        admin.execute(f'CREATE DATABASE "{warehouse_db}"')
+    source_db, warehouse_db = _create_pair(embedded_server, "s")
     shared = SharedWarehouse(source_url=embedded_server.url(source_db), warehouse_url=embedded_server.url(warehouse_db),
                              source_db=source_db, warehouse_db=warehouse_db, home=tmp_path_factory.mktemp("shared"))
     try:
         generate(shared.source_url, **SMALL_SCALE)
         sync_all(shared.source_url, shared.warehouse_url)
-        with psycopg.connect(shared.warehouse_url) as conn:
-            as_of = conn.execute("select now()").fetchone()[0]
-            refresh_traits(conn, as_of)
-            refresh_knowledge(conn, as_of)
-            refresh_graph_metadata(conn, as_of)
-            conn.commit()
+        compute_persona_stores(shared.warehouse_url)
         result = run_dbt(["build"], url=shared.warehouse_url)
         assert result.returncode == 0, f"dbt build of the shared warehouse failed:\n{result.stdout[-8000:]}"
         shared.dbt_build_output = result.stdout

@@ -53,16 +53,9 @@ def _ts(value):
 @pytest.fixture
 def built(ingested):
     """The seeded warehouse with the persona stores computed and the PersonaKit marts built."""
-    from assets.persona.graph import refresh_graph_metadata
-    from assets.persona.knowledge import refresh_knowledge
-    from assets.persona.traits import refresh_traits
+    from conftest import compute_persona_stores
 
-    with psycopg.connect(ingested.warehouse_url) as conn:
-        as_of = conn.execute("select now()").fetchone()[0]
-        refresh_traits(conn, as_of)
-        refresh_knowledge(conn, as_of)
-        refresh_graph_metadata(conn, as_of)
-        conn.commit()
+    compute_persona_stores(ingested.warehouse_url)
     _dbt_build(ingested.warehouse_url, *MARTS)
     return ingested
 
