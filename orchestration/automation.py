@@ -24,6 +24,7 @@ from orchestration.db import database_name
 from orchestration.run_queue import (AI_RUN_TAGS, INGEST_RUN_TAGS, PARTITION_RUN_TAGS,
                                      READ_VIEW_RUN_TAGS)
 from orchestration.settings import Settings
+from quality.definitions import FRESHNESS_CHECKS
 from sources.registry import PRODUCTS
 
 INGEST_SENSOR_INTERVAL = 5
@@ -31,9 +32,12 @@ AUTOMATION_INTERVAL = 10
 PARTITIONS_AUTOMATION_INTERVAL = 60
 AI_GROUPS = ("embeddings",)
 
+# The raw tables with the checks that gate them (GX suites, seed monitors), without their last-update
+# freshness checks: those are evaluated by their own sensor (quality/freshness.py) and cost every ingest
+# run seconds for a verdict that cannot change minutes after a materialization.
 ingest_job = dg.define_asset_job(
     "ingest_job",
-    selection=dg.AssetSelection.groups("ingest"),
+    selection=dg.AssetSelection.groups("ingest") - dg.AssetSelection.checks(*FRESHNESS_CHECKS),
     tags=INGEST_RUN_TAGS,
     description="One ingest tick for every product (full load first, then the change stream).",
 )

@@ -95,6 +95,29 @@ def test_instance_reads_the_cold_limits(tmp_path):
     assert {"key": "dagster/backfill", "limit": 1} in limits
 
 
+def test_the_run_queue_is_read_every_second(tmp_path):
+    instance = _instance(tmp_path)
+    try:
+        assert instance.run_coordinator.dequeue_interval_seconds == 1
+    finally:
+        instance.dispose()
+
+
+def test_the_ingest_job_gates_on_its_checks_and_leaves_freshness_to_its_sensor():
+    from orchestration.definitions import defs
+    from quality.definitions import FRESHNESS_CHECKS
+
+    graph = defs.resolve_asset_graph()
+    selection = defs.resolve_job_def("ingest_job").asset_layer.asset_graph
+    checks = set(selection.asset_check_keys)
+    freshness = {key for c in FRESHNESS_CHECKS for key in c.check_keys}
+    raw = dg.AssetKey(["raw_mindflow", "journal_entries"])
+    assert raw in selection.materializable_asset_keys
+    assert dg.AssetCheckKey(raw, "gx_suite") in checks  # the blocking suite runs in the ingest run
+    assert any(k.asset_key == raw for k in freshness) and not checks & freshness
+    assert freshness <= set(graph.asset_check_keys)  # still defined, for their sensor
+
+
 def test_priority_tags_land_on_the_requested_runs():
     from orchestration.automation import ingest_run_request
     from orchestration.definitions import defs

@@ -18,6 +18,7 @@ from assets.dbt.project import (
     PROJECT_DIR,
     dbt_executable,
     ensure_manifest,
+    partial_parse_target,
     temporary_environ,
     warehouse_dbt_env,
 )
@@ -27,8 +28,11 @@ INCREMENTAL = "config.materialized:incremental"
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, *, column_lineage: bool = True) -> Iterator:
-    # TESSERA_DBT_* for the dbt subprocess and the in-process adapter (metadata queries), at run time
-    with temporary_environ(warehouse_dbt_env()):
+    # TESSERA_DBT_* for the dbt subprocess and the in-process adapter (metadata queries), at run time,
+    # and DBT_TARGET_PATH where this warehouse's partial-parse file is (dagster-dbt copies it into the
+    # invocation's own target directory; without it every invocation parsed the whole project).
+    env = warehouse_dbt_env()
+    with temporary_environ({**env, "DBT_TARGET_PATH": str(partial_parse_target(env))}):
         # --no-write-json: manifest.json / run_results.json are not read back (events stream from the
         # JSON log) and writing them costs ~2 s per invocation, a fixed cost every refresh would pay.
         # --indirect-selection buildable: a test runs only when all its parents are selected or built,

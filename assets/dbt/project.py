@@ -5,12 +5,18 @@
 - `ensure_manifest()`: runs `dbt parse` when target/manifest.json is missing or older than any
   project file, so `dagster dev`, tests and CI work on a clean clone (prepare_if_dev only acts under
   `dagster dev`). Parsing needs no database.
+- `partial_parse_target(env)`: a target directory whose partial-parse file was written for this
+  warehouse. dbt ties partial parsing to the profile's host, port, user and database, and dagster-dbt
+  seeds each invocation from the partial-parse file under DBT_TARGET_PATH: with target/'s file (parsed
+  for the defaults) every `dbt build` of a run parsed the whole project again ("Unable to do partial
+  parsing because profile has changed"), seconds per step on every tick.
 - `run_dbt(args, url)`: a dbt command in a subprocess with that environment (used by tests and bench).
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import subprocess
 import sys
@@ -92,6 +98,42 @@ def ensure_manifest() -> Path:
                 raise RuntimeError(f"dbt parse failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
             MANIFEST.touch()
     return MANIFEST
+
+
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+
+
+def profile_stamp(env: dict[str, str]) -> str:
+    """What dbt's partial parsing is tied to: the connection's host, port, user and database (pure).
+
+    >>> profile_stamp({"TESSERA_DBT_HOST": "/tmp/pg", "TESSERA_DBT_PORT": "5432", "TESSERA_DBT_USER": "postgres",
+    ...                "TESSERA_DBT_PASSWORD": "secret", "TESSERA_DBT_DBNAME": "warehouse"})
+    '/tmp/pg|5432|postgres|warehouse'
+    """
+    return "|".join(env.get(f"TESSERA_DBT_{k}", "") for k in ("HOST", "PORT", "USER", "DBNAME"))
+
+
+def partial_parse_target(env: dict[str, str]) -> Path:
+    """target/parsed/<warehouse>/, holding a partial-parse file dbt accepts for this warehouse (parsed
+    once, and again after a project file changes). Point DBT_TARGET_PATH at it when invoking dbt through
+    dagster-dbt, which copies that file into each invocation's own target directory."""
+    directory = TARGET_DIR / "parsed" / hashlib.sha256(profile_stamp(env).encode()).hexdigest()[:12]
+    parsed = directory / PARTIAL_PARSE_FILE
+
+    def fresh() -> bool:
+        return parsed.exists() and parsed.stat().st_mtime >= _newest_project_mtime()
+
+    if fresh():
+        return directory
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two runs starting at once parse once
+        if not fresh():
+            result = run_dbt(["parse", "--quiet", "--target-path", str(directory)], env=env)
+            if result.returncode != 0 or not parsed.exists():
+                raise RuntimeError(f"dbt parse failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+            parsed.touch()
+    return directory
 
 
 def dbt_executable() -> str:
