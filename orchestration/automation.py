@@ -23,6 +23,7 @@ import psycopg
 from orchestration.db import database_name
 from orchestration.run_queue import (AI_RUN_TAGS, INGEST_RUN_TAGS, PARTITION_RUN_TAGS,
                                      READ_VIEW_RUN_TAGS)
+from orchestration.embedded import database_urls
 from orchestration.settings import Settings
 from sources.registry import PRODUCTS
 
@@ -118,7 +119,7 @@ def source_changes_sensor(context: dg.SensorEvaluationContext):
         # a run that has not started reads the slot from its cursor when it does: it takes these changes
         return dg.SkipReason(f"{waiting} ingest run(s) waiting to start; they take the new changes")
     settings = Settings.from_env()
-    source_url, warehouse_url = settings.database_urls()
+    source_url, warehouse_url = database_urls(settings)
     pending = pending_change_positions(source_url, warehouse_url)
     request = ingest_run_request(pending)
     if request is None:
