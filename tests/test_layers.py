@@ -25,6 +25,18 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
+def _all_imports(tree: ast.Module) -> list[str]:
+    """Every absolute dotted name imported anywhere in the module, function bodies included."""
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.append(node.module)
+            found.extend(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
 def _top_level_imports(tree: ast.Module, module: str, is_package: bool) -> list[str]:
     """Dotted names imported when the module is first imported (not inside functions, not TYPE_CHECKING)."""
     found: list[str] = []
@@ -123,6 +135,21 @@ def test_the_graph_is_read_from_the_files():
 
 def test_no_import_cycle_among_the_areas():
     assert find_cycles(import_graph()) == []
+
+
+# The roof: Dagster definitions, sensors and the command line. Nothing in the lower areas may import them.
+ROOF = ("orchestration.cli", "orchestration.commands", "orchestration.definitions", "orchestration.automation",
+        "orchestration.cli_options")
+
+
+def test_lower_areas_never_import_the_roof():
+    upward = []
+    for area in ("sources", "assets", "quality"):
+        for path in sorted((REPO / area).rglob("*.py")):
+            for name in _all_imports(ast.parse(path.read_text(), filename=str(path))):
+                if any(name == roof or name.startswith(roof + ".") for roof in ROOF):
+                    upward.append(f"{path.relative_to(REPO)}: {name}")
+    assert upward == []
 
 
 def test_settings_never_import_the_embedded_server():

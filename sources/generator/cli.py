@@ -7,7 +7,7 @@ import time
 
 import click
 
-from orchestration.cli_options import iso_date
+from sources.cli_options import iso_date
 
 
 @click.command()
