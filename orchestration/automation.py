@@ -58,6 +58,7 @@ def pending_change_positions(source_url: str, warehouse_url: str) -> dict[str, s
     messages; when changes are there but no product could be told, every product is listed. Empty when nothing waits, and when an
     ingest is reading the slot right now (peeking an active slot fails; that ingest takes the changes)."""
     from assets.ingest import state
+    from assets.ingest.pgoutput import relation_namespaces
 
     slot, publication = state.stream_names(database_name(source_url), database_name(warehouse_url))
     with psycopg.connect(source_url, autocommit=True) as conn:
@@ -77,13 +78,7 @@ def pending_change_positions(source_url: str, warehouse_url: str) -> dict[str, s
     pending: dict[str, str | None] = {product: None for product in sorted(never_loaded)}
     if not messages:
         return pending
-    seen = set()
-    for (data,) in messages:
-        data = bytes(data)
-        if data[:1] == b"R":  # Relation: tag, relid (4 bytes), namespace\0, name\0, ...
-            namespace = data[5:data.index(b"\0", 5)].decode()
-            if namespace in PRODUCTS:
-                seen.add(namespace)
+    seen = relation_namespaces(data for (data,) in messages) & set(PRODUCTS)
     pending.update({product: row[0] for product in (sorted(seen) or PRODUCTS)})
     return pending
 
