@@ -1,6 +1,7 @@
 """One settings object, read from the environment at run time (never at import time).
 
-Variables (DESIGN.md): TESSERA_SOURCE_URL, TESSERA_WAREHOUSE_URL, TESSERA_ELASTICSEARCH_URL, TESSERA_HOME.
+Variables (DESIGN.md): TESSERA_SOURCE_URL, TESSERA_WAREHOUSE_URL, TESSERA_ELASTICSEARCH_URL, TESSERA_HOME;
+TESSERA_CODE_GIT_URL and TESSERA_CODE_GIT_BRANCH turn the UI's code references into repository links.
 When a database URL is unset, Tessera runs on its embedded Postgres under TESSERA_HOME; reading settings never
 starts it (orchestration.embedded does, when a caller asks for the URLs).
 """
@@ -24,6 +25,8 @@ class Settings:
     warehouse_url: str | None
     elasticsearch_url: str | None
     embedding_model: str | None
+    code_git_url: str | None = None  # where the UI links an asset's code (a GitHub/GitLab repository URL)
+    code_git_branch: str = "main"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -35,6 +38,8 @@ class Settings:
             warehouse_url=env.get("TESSERA_WAREHOUSE_URL") or None,
             elasticsearch_url=env.get("TESSERA_ELASTICSEARCH_URL") or None,
             embedding_model=env.get("TESSERA_EMBEDDING_MODEL") or None,
+            code_git_url=env.get("TESSERA_CODE_GIT_URL") or None,
+            code_git_branch=env.get("TESSERA_CODE_GIT_BRANCH") or "main",
         )
 
     @property
