@@ -50,10 +50,11 @@ def _with_db(url: str, name: str) -> str:
 
 
 def _admin_url() -> tuple[str, str]:
+    from orchestration.embedded import database_urls
     from orchestration.settings import Settings
 
     settings = Settings.from_env()
-    source, warehouse = settings.database_urls()
+    source, warehouse = database_urls(settings)
     return _with_db(source, "postgres"), _with_db(warehouse, "postgres")
 
 

@@ -219,9 +219,10 @@ def _bench_url() -> str:
     import psycopg
     from psycopg.conninfo import make_conninfo
 
+    from orchestration.embedded import warehouse_database_url
     from orchestration.settings import Settings
 
-    warehouse = Settings.from_env().warehouse_database_url()
+    warehouse = warehouse_database_url(Settings.from_env())
     with psycopg.connect(make_conninfo(warehouse, dbname="postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{DATABASE}"')

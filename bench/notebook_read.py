@@ -221,10 +221,11 @@ def main(argv: list[str]) -> dict:
     import psycopg
 
     from orchestration.notebook import read_mart
+    from orchestration.embedded import warehouse_database_url
     from orchestration.settings import Settings
 
     rng = random.Random(args.seed)
-    warehouse_url = Settings.from_env().warehouse_database_url()
+    warehouse_url = warehouse_database_url(Settings.from_env())
     name = f"bench_nbread_{uuid.uuid4().hex[:8]}"
     admin_url = psycopg.conninfo.make_conninfo(warehouse_url, dbname="postgres")
     bench_url = psycopg.conninfo.make_conninfo(warehouse_url, dbname=name)

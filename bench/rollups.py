@@ -61,6 +61,7 @@ def _admin_and_url(base_url: str, name: str) -> str:
 
 def main(argv: list[str]) -> dict:
     from assets.mood import rollups, schema
+    from orchestration.embedded import warehouse_database_url
     from orchestration.settings import Settings
 
     p = argparse.ArgumentParser(prog="bench.rollups")
@@ -70,7 +71,7 @@ def main(argv: list[str]) -> dict:
     p.add_argument("--keep", action="store_true")
     args = p.parse_args(argv)
 
-    base = Settings.from_env().warehouse_database_url()
+    base = warehouse_database_url(Settings.from_env())
     name = f"bench_rollups_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(base, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

@@ -45,9 +45,10 @@ DATABASE = "tessera_bench_search"
 def _bench_url(create: bool) -> str:
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+    from orchestration.embedded import warehouse_database_url
     from orchestration.settings import Settings
 
-    warehouse = Settings.from_env().warehouse_database_url()
+    warehouse = warehouse_database_url(Settings.from_env())
     admin = make_conninfo(warehouse, dbname="postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone()

@@ -78,10 +78,11 @@ def main(argv: list[str]) -> dict:
     import psycopg
 
     from assets.persona.traits import refresh_traits
+    from orchestration.embedded import warehouse_database_url
     from orchestration.settings import Settings
 
     rng = random.Random(args.seed)
-    warehouse_url = Settings.from_env().warehouse_database_url()
+    warehouse_url = warehouse_database_url(Settings.from_env())
     info = psycopg.conninfo.conninfo_to_dict(warehouse_url)
     name = f"bench_traits_{uuid.uuid4().hex[:8]}"
     admin_url = psycopg.conninfo.make_conninfo(warehouse_url, dbname="postgres")

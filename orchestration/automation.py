@@ -23,6 +23,7 @@ import psycopg
 from orchestration.db import database_name
 from orchestration.run_queue import (AI_RUN_TAGS, INGEST_RUN_TAGS, PARTITION_RUN_TAGS,
                                      READ_VIEW_RUN_TAGS)
+from orchestration.embedded import database_urls
 from orchestration.settings import Settings
 from quality.definitions import FRESHNESS_CHECKS
 from sources.registry import PRODUCTS
@@ -61,6 +62,7 @@ def pending_change_positions(source_url: str, warehouse_url: str) -> dict[str, s
     messages; when changes are there but no product could be told, every product is listed. Empty when nothing waits, and when an
     ingest is reading the slot right now (peeking an active slot fails; that ingest takes the changes)."""
     from assets.ingest import state
+    from assets.ingest.pgoutput import relation_namespaces
 
     slot, publication = state.stream_names(database_name(source_url), database_name(warehouse_url))
     with psycopg.connect(source_url, autocommit=True) as conn:
@@ -80,13 +82,7 @@ def pending_change_positions(source_url: str, warehouse_url: str) -> dict[str, s
     pending: dict[str, str | None] = {product: None for product in sorted(never_loaded)}
     if not messages:
         return pending
-    seen = set()
-    for (data,) in messages:
-        data = bytes(data)
-        if data[:1] == b"R":  # Relation: tag, relid (4 bytes), namespace\0, name\0, ...
-            namespace = data[5:data.index(b"\0", 5)].decode()
-            if namespace in PRODUCTS:
-                seen.add(namespace)
+    seen = relation_namespaces(data for (data,) in messages) & set(PRODUCTS)
     pending.update({product: row[0] for product in (sorted(seen) or PRODUCTS)})
     return pending
 
@@ -122,7 +118,7 @@ def source_changes_sensor(context: dg.SensorEvaluationContext):
         # a run that has not started reads the slot from its cursor when it does: it takes these changes
         return dg.SkipReason(f"{waiting} ingest run(s) waiting to start; they take the new changes")
     settings = Settings.from_env()
-    source_url, warehouse_url = settings.database_urls()
+    source_url, warehouse_url = database_urls(settings)
     pending = pending_change_positions(source_url, warehouse_url)
     request = ingest_run_request(pending)
     if request is None:

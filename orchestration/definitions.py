@@ -12,6 +12,7 @@ import importlib
 import dagster as dg
 
 from orchestration.resources import default_resources
+from orchestration.settings import REPO_ROOT, Settings
 
 AREA_MODULES = (
     "assets.ingest.definitions",
@@ -64,12 +65,34 @@ def _not_waiting_for_ingest(spec: dg.AssetSpec) -> dg.AssetSpec:
 INGEST = dg.AssetSelection.groups("ingest")
 
 
+def with_code_references(defs: dg.Definitions, settings: Settings) -> dg.Definitions:
+    """Every asset carries Dagster's code references (`dagster/code_references`): the local file and line
+    of the function that defines it (dbt models point to their .sql file through the translator), turned
+    into links to the repository when TESSERA_CODE_GIT_URL is set. Without it they stay local paths."""
+    assets = dg.with_source_code_references(list(defs.assets or []))
+    if settings.code_git_url:
+        assets = dg.link_code_references_to_git(
+            assets,
+            git_url=settings.code_git_url,
+            git_branch=settings.code_git_branch,
+            file_path_mapping=dg.AnchorBasedFilePathMapping(
+                local_file_anchor=REPO_ROOT / "pyproject.toml", file_anchor_path_in_repository="pyproject.toml"
+            ),
+        )
+    return dg.Definitions(
+        assets=assets, asset_checks=defs.asset_checks, jobs=defs.jobs, schedules=defs.schedules,
+        sensors=defs.sensors, resources=defs.resources, executor=defs.executor, loggers=defs.loggers,
+        metadata=defs.metadata,
+    )
+
+
 def build_definitions() -> dg.Definitions:
     from orchestration.automation import automation_sensors
     from quality.freshness import attach_freshness_policies
 
     area_defs = [importlib.import_module(name).defs for name in AREA_MODULES]
     merged = dg.Definitions.merge(*area_defs, dg.Definitions(resources=default_resources(), executor=EXECUTOR))
+    merged = with_code_references(merged, Settings.from_env())
     merged = merged.map_asset_specs(func=_after_quarantine)
     merged = merged.map_asset_specs(func=_not_waiting_for_ingest)
     merged = attach_freshness_policies(merged)

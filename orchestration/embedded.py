@@ -254,6 +254,21 @@ def _wait_ready(pgdata: Path, timeout: float = 60) -> EmbeddedServer:
     raise EmbeddedServerError(f"embedded Postgres in {pgdata} is not accepting connections")
 
 
+def database_urls(settings: Settings | None = None) -> tuple[str, str]:
+    """(source, warehouse) URLs, starting (or reusing) the embedded server when either is unset."""
+    settings = settings or Settings.from_env()
+    server = ensure_embedded_server(settings) if settings.uses_embedded else None
+    return settings.database_urls(server)
+
+
+def source_database_url(settings: Settings | None = None) -> str:
+    return database_urls(settings)[0]
+
+
+def warehouse_database_url(settings: Settings | None = None) -> str:
+    return database_urls(settings)[1]
+
+
 def stop_embedded_server(settings: Settings | None = None) -> bool:
     """Stop the embedded server; False when none was running."""
     settings = settings or Settings.from_env()

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Literal
 
+from orchestration.embedded import warehouse_database_url
 from orchestration.settings import Settings
 
 READABLE_SCHEMAS = ("marts", "analytics")
@@ -204,7 +205,7 @@ def _check_frame(frame: str) -> None:
 def _connect():
     import psycopg
 
-    conn = psycopg.connect(read_only_conninfo(Settings.from_env().warehouse_database_url()))
+    conn = psycopg.connect(read_only_conninfo(warehouse_database_url(Settings.from_env())))
     conn.read_only = True
     return conn
 
@@ -250,7 +251,7 @@ def _fetch(text: str, frame: str):
     Each query is its own transaction (rolled back after the fetch: nothing to keep). A failure discards
     the session and the query runs once more on a fresh one, so a session the server closed (a restart, a
     dropped database) costs one reconnect; a query that is itself wrong fails again and its error is raised."""
-    conninfo = read_only_conninfo(Settings.from_env().warehouse_database_url())
+    conninfo = read_only_conninfo(warehouse_database_url(Settings.from_env()))
     for attempt in (1, 2):
         conn = _session(conninfo)
         try:

@@ -9,6 +9,7 @@ from typing import Iterator, Optional
 import dagster as dg
 import psycopg
 
+from orchestration.embedded import source_database_url, warehouse_database_url
 from orchestration.settings import Settings
 
 
@@ -31,14 +32,14 @@ class SourceDatabase(_Database):
     """The products' write database (`app`). Tessera only reads it."""
 
     def _default_url(self, settings: Settings) -> str:
-        return settings.source_database_url()
+        return source_database_url(settings)
 
 
 class WarehouseDatabase(_Database):
     """Tessera's warehouse (`warehouse`): raw copies, dbt models, analytics, vectors, search, quality."""
 
     def _default_url(self, settings: Settings) -> str:
-        return settings.warehouse_database_url()
+        return warehouse_database_url(settings)
 
 
 def default_resources() -> dict[str, dg.ConfigurableResource]:

@@ -35,11 +35,12 @@ def report(patterns: tuple[str, ...], quarantine: bool) -> None:
     """Run the suites against the warehouse and write the GX data docs under TESSERA_HOME."""
     import psycopg
 
+    from orchestration.embedded import database_urls
     from orchestration.settings import Settings
     from quality.gx_runner import docs_index, run_suites
 
     settings = Settings.from_env()
-    source_url, warehouse_url = settings.database_urls()
+    source_url, warehouse_url = database_urls(settings)
     suites = select_suites(patterns)
     run_id = f"report-{uuid.uuid4().hex[:12]}"
     if quarantine:

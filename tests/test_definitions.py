@@ -76,3 +76,40 @@ def test_asset_graph_matches_the_snapshot(defs):
     assert not changed, f"groups, deps, partitions or checks changed for {changed}"
     for part in ("jobs", "schedules", "sensors"):
         assert current[part] == expected[part], part
+
+
+@pytest.mark.parametrize("key, file", [
+    ("raw_mindflow/journal_entries", "assets/ingest/definitions.py"),
+    ("marts/journals_view", "dbt_project/models/marts/mindflow/journals_view.sql"),
+    ("vectors/journal_entries", "assets/embeddings/assets.py"),
+])
+def test_assets_link_to_the_file_that_defines_them(defs, key, file):
+    import dagster as dg
+
+    spec = next(s for s in defs.resolve_all_asset_specs() if s.key == dg.AssetKey.from_user_string(key))
+    refs = spec.metadata["dagster/code_references"].code_references
+    paths = {Path(r.file_path).resolve() for r in refs if isinstance(r, dg.LocalFileCodeReference)}
+    assert paths, refs
+    assert all(p.is_file() for p in paths)
+    assert (Path(__file__).resolve().parent.parent / file) in paths
+
+
+def test_code_references_become_repository_links_when_a_git_url_is_set(tmp_path):
+    import dagster as dg
+
+    from orchestration.definitions import with_code_references
+    from orchestration.settings import Settings
+
+    @dg.asset
+    def example():
+        return 1
+
+    defs = dg.Definitions(assets=[example])
+    local = Settings.from_env({"TESSERA_HOME": str(tmp_path)})
+    linked = Settings.from_env({"TESSERA_HOME": str(tmp_path), "TESSERA_CODE_GIT_URL": "https://github.com/o/r",
+                                "TESSERA_CODE_GIT_BRANCH": "dev"})
+    [ref] = with_code_references(defs, local).resolve_all_asset_specs()[0].metadata["dagster/code_references"].code_references
+    assert isinstance(ref, dg.LocalFileCodeReference) and Path(ref.file_path).resolve() == Path(__file__).resolve()
+    [url] = with_code_references(defs, linked).resolve_all_asset_specs()[0].metadata["dagster/code_references"].code_references
+    assert isinstance(url, dg.UrlCodeReference)
+    assert url.url.startswith("https://github.com/o/r/tree/dev/tests/test_definitions.py")

@@ -27,6 +27,7 @@ from assets.ingest.pgoutput import (
     group_transactions,
     lsn_from_str,
     lsn_to_str,
+    relation_namespaces,
 )
 
 CAPTURED = [
@@ -176,6 +177,13 @@ def test_relation_message():
     assert rel.column_names == ("id", "note", "body")
     assert [c.is_key for c in rel.columns] == [True, False, False]
     assert [c.type_oid for c in rel.columns] == [23, 25, 25]  # int4, text, text
+
+
+def test_relation_namespaces_reads_only_the_relation_messages():
+    assert relation_namespaces(CAPTURED) == {"p"}
+    assert relation_namespaces(memoryview(m) for m in CAPTURED[2:4]) == set()
+    with pytest.raises(DecodeError):
+        relation_namespaces([CAPTURED[1][:-3]])  # a cut Relation is an error, not a guess
 
 
 def test_insert_with_utf8_and_null():

@@ -30,6 +30,7 @@ class TesseraDbtTranslator(DagsterDbtTranslator):
             DagsterDbtTranslatorSettings(
                 enable_asset_checks=True,  # dbt data tests -> asset checks; severity error => blocking
                 enable_dbt_views_as_virtual_assets=True,  # views are always current; automation looks through them
+                enable_code_references=True,  # each model links to its .sql file in the UI
             )
         )
 

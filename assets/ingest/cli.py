@@ -11,9 +11,10 @@ import click
 
 
 def _urls() -> tuple[str, str]:
+    from orchestration.embedded import database_urls
     from orchestration.settings import Settings
 
-    return Settings.from_env().database_urls()
+    return database_urls(Settings.from_env())
 
 
 @click.group("ingest")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Iterable
 from datetime import datetime, timedelta, timezone
 
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -286,6 +287,15 @@ def decode(data: bytes | memoryview) -> Message:
     if not r.done():
         raise DecodeError(f"{len(r.buf) - r.pos} trailing bytes after {type(msg).__name__}")
     return msg
+
+
+def relation_namespaces(messages: Iterable[bytes | memoryview]) -> set[str]:
+    """The schemas named by the Relation messages among raw pgoutput messages (only those are decoded)."""
+    found = set()
+    for data in messages:
+        if bytes(data[:1]) == b"R":
+            found.add(decode(data).namespace)  # type: ignore[union-attr]
+    return found
 
 
 @dataclass

@@ -18,6 +18,7 @@ import datetime as dt
 from typing import Iterable, Protocol
 
 from assets.search.model import Hit, JournalQuery, SearchError, SearchResult, StoryQuery  # noqa: F401 (re-export)
+from orchestration.embedded import warehouse_database_url
 from orchestration.settings import Settings
 
 
@@ -38,7 +39,7 @@ class SearchBackend(Protocol):
 def get_backend(settings: Settings | None = None, **options) -> SearchBackend:
     """The backend the environment selects (Elasticsearch when TESSERA_ELASTICSEARCH_URL is set)."""
     settings = settings or Settings.from_env()
-    warehouse_url = settings.warehouse_database_url()
+    warehouse_url = warehouse_database_url(settings)
     if settings.elasticsearch_url:
         from assets.search.elasticsearch_backend import ElasticsearchBackend
 

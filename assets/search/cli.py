@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from orchestration.cli_options import iso_date
+from sources.cli_options import iso_date
 
 _EM = re.compile(r"</?em>")
 

@@ -7,6 +7,7 @@ import time
 import click
 from psycopg import sql
 
+from orchestration.embedded import database_urls
 from orchestration.settings import Settings
 
 DEMO_SCALE = {"users": 60, "days": 90, "seed": 7}
@@ -70,7 +71,7 @@ def _demo(settings: Settings, users: int, days: int, seed: int, echo, stop, log,
 
         server = ensure_embedded_server(settings)
         echo(f"==> embedded Postgres running (pid {server.pid}), data in {server.pgdata}")
-    source_url, warehouse_url = settings.database_urls()
+    source_url, warehouse_url = database_urls(settings)
 
     from sources.migrate import apply_migrations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from orchestration.embedded import warehouse_database_url
 from orchestration.settings import Settings
 
 
@@ -19,7 +20,7 @@ def erase(user_id: str) -> None:
         subject = erasure.parse_subject(user_id)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--user") from exc
-    with psycopg.connect(Settings.from_env().warehouse_database_url()) as conn:
+    with psycopg.connect(warehouse_database_url(Settings.from_env())) as conn:
         result = erasure.erase_subjects(conn, [subject], trigger="on_demand")
         conn.commit()
         remaining = erasure.find_subject(conn, subject)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from orchestration.embedded import database_urls, source_database_url
 from orchestration.settings import Settings
 
 
@@ -18,7 +19,7 @@ def up() -> None:
 
         server = ensure_embedded_server(settings)
         click.echo(f"embedded Postgres running (pid {server.pid}) in {server.pgdata}")
-    source, warehouse = settings.database_urls()
+    source, warehouse = database_urls(settings)
     applied = apply_migrations(source)
     click.echo(f"source:    {source}")
     click.echo(f"warehouse: {warehouse}")
@@ -61,5 +62,5 @@ def migrate() -> None:
     """Apply pending source-schema migrations."""
     from sources.migrate import apply_migrations
 
-    applied = apply_migrations(Settings.from_env().source_database_url())
+    applied = apply_migrations(source_database_url(Settings.from_env()))
     click.echo(f"applied: {', '.join(m.path.name for m in applied) or 'none (up to date)'}")

@@ -7,7 +7,7 @@ import time
 
 import click
 
-from orchestration.cli_options import iso_date
+from sources.cli_options import iso_date
 
 
 @click.command()
@@ -20,11 +20,12 @@ from orchestration.cli_options import iso_date
 @click.option("--reset", is_flag=True, help="Truncate the product tables first if they hold data.")
 def seed(users: int, days: int, seed: int, anchor: dt.date | None, reset: bool) -> None:
     """Fill the five product schemas with deterministic synthetic data."""
+    from orchestration.embedded import source_database_url
     from orchestration.settings import Settings
     from sources.generator import GeneratorError, generate
     from sources.migrate import apply_migrations
 
-    url = Settings.from_env().source_database_url()
+    url = source_database_url(Settings.from_env())
     applied = apply_migrations(url)
     if applied:
         click.echo(f"applied migrations: {', '.join(m.path.name for m in applied)}")

@@ -1,4 +1,4 @@
-"""Click helpers shared by the `tessera` subcommands."""
+"""Click helpers shared by the `tessera` subcommands (here, at the bottom layer, so any area's command can use them)."""
 
 from __future__ import annotations
 
