@@ -82,22 +82,30 @@ def _newest_project_mtime() -> float:
     return newest
 
 
-def manifest_is_stale() -> bool:
-    return not MANIFEST.exists() or MANIFEST.stat().st_mtime < _newest_project_mtime()
+def _is_fresh(artifact: Path) -> bool:
+    """The artifact exists and no project file changed after it was written."""
+    return artifact.exists() and artifact.stat().st_mtime >= _newest_project_mtime()
+
+
+def _parse_into(target: Path, artifact: Path, env: dict[str, str]) -> None:
+    """`dbt parse` into `target` unless `artifact` is fresh, once across processes (a lock in `target`:
+    several processes loading definitions, or two runs starting at once)."""
+    if _is_fresh(artifact):
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _is_fresh(artifact):
+            return
+        result = run_dbt(["parse", "--quiet", "--target-path", str(target)], env=env)
+        if result.returncode != 0 or not artifact.exists():
+            raise RuntimeError(f"dbt parse failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        artifact.touch()
 
 
 def ensure_manifest() -> Path:
     """Parse the project when the manifest is missing or stale; returns the manifest path."""
-    if not manifest_is_stale():
-        return MANIFEST
-    TARGET_DIR.mkdir(parents=True, exist_ok=True)
-    with open(TARGET_DIR / ".parse.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # several processes loading definitions at once
-        if manifest_is_stale():
-            result = run_dbt(["parse", "--quiet"], env={})
-            if result.returncode != 0 or not MANIFEST.exists():
-                raise RuntimeError(f"dbt parse failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-            MANIFEST.touch()
+    _parse_into(TARGET_DIR, MANIFEST, env={})
     return MANIFEST
 
 
@@ -119,21 +127,7 @@ def partial_parse_target(env: dict[str, str]) -> Path:
     once, and again after a project file changes). Point DBT_TARGET_PATH at it when invoking dbt through
     dagster-dbt, which copies that file into each invocation's own target directory."""
     directory = TARGET_DIR / "parsed" / hashlib.sha256(profile_stamp(env).encode()).hexdigest()[:12]
-    parsed = directory / PARTIAL_PARSE_FILE
-
-    def fresh() -> bool:
-        return parsed.exists() and parsed.stat().st_mtime >= _newest_project_mtime()
-
-    if fresh():
-        return directory
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".parse.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # two runs starting at once parse once
-        if not fresh():
-            result = run_dbt(["parse", "--quiet", "--target-path", str(directory)], env=env)
-            if result.returncode != 0 or not parsed.exists():
-                raise RuntimeError(f"dbt parse failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-            parsed.touch()
+    _parse_into(directory, directory / PARTIAL_PARSE_FILE, env)
     return directory
 
 
