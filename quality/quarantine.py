@@ -14,6 +14,8 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
+from assets.ingest import feed
+
 DDL = """
 CREATE SCHEMA IF NOT EXISTS quality;
 CREATE TABLE IF NOT EXISTS quality.quarantine (
@@ -67,7 +69,7 @@ INSERT INTO quality.quarantine (source_table, record_key, rule, reason, row_data
 SELECT f.source_table, f.record_key, f.rule, f.reason, f.row_data, %(run_id)s FROM _quality_failing f
 ON CONFLICT (source_table, record_key, rule) WHERE released_at IS NULL
 DO UPDATE SET reason = EXCLUDED.reason, row_data = EXCLUDED.row_data
-RETURNING (xmax = 0) AS inserted
+RETURNING (xmax = 0) AS inserted, source_table, record_key
 """
 
 _RELEASE_FIXED = """
@@ -103,14 +105,16 @@ def refresh_quarantine(conn: psycopg.Connection, rules, run_id: str | None, *, s
         ).format(src=sql.Literal(rule.source_table), rule=sql.Literal(rule.id), q=failing_rows_query(rule))
         failing[rule.id] = failing.get(rule.id, 0) + conn.execute(insert).rowcount
         judged.append(rule.id)
-    inserted = [r[0] for r in conn.execute(_INSERT_NEW, {"run_id": run_id}).fetchall()]
+    inserted = conn.execute(_INSERT_NEW, {"run_id": run_id}).fetchall()
     released = conn.execute(_RELEASE_FIXED, {"run_id": run_id, "rules": judged}).fetchall()
+    # what the read views show of these rows changed: the change feed says so (a 'Q' row each)
+    feed.record_quarantine_changes(conn, [(r[1], r[2]) for r in inserted if r[0]] + [(r[0], r[1]) for r in released])
     active = conn.execute(
         "SELECT count(*) FROM quality.quarantine WHERE released_at IS NULL"
     ).fetchone()[0]
     return {
         "failing_by_rule": failing,
-        "newly_quarantined": sum(1 for i in inserted if i),
+        "newly_quarantined": sum(1 for r in inserted if r[0]),
         "released": len(released),
         "released_rows": [list(r) for r in released],
         "active": active,

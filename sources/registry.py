@@ -8,6 +8,10 @@ Adding a table to ingest is one entry here (and its migration). Fields:
 - audit: audit trails are kept on erasure (DESIGN.md rule 1) and only aged out by retention.
 - retention: (timestamp column, Postgres interval[, SQL condition]) applied by the retention assets: rows
   whose column is older than the interval (and that meet the condition, a constant of this module) go.
+- parents: the columns that tie a row to the rows the read views are keyed by (an entry's user and day, a
+  story's legacy, a task's plan). The change feed (assets/ingest/feed.py) keeps their values before and
+  after every change, with the key (`feed_columns`), so a refresh finds the old parent of a deleted or
+  moved row without a copy of its content.
 """
 
 from __future__ import annotations
@@ -26,7 +30,13 @@ class SourceTable:
     soft_delete: str | None = None
     audit: bool = False
     retention: tuple[str, str] | tuple[str, str, str] | None = None
+    parents: tuple[str, ...] = ()
     description: str = ""
+
+    @property
+    def feed_columns(self) -> tuple[str, ...]:
+        """The columns of this table's before and after images in the change feed: key, then parents."""
+        return self.key + tuple(c for c in self.parents if c not in self.key)
 
     @property
     def qualified(self) -> str:
@@ -48,14 +58,14 @@ def _t(product: str, name: str, **kw) -> SourceTable:
 TABLES: tuple[SourceTable, ...] = (
     # MindFlow (seed 004)
     _t("mindflow", "users", owner="id", soft_delete="deleted_at", description="Core user accounts"),
-    _t("mindflow", "user_gdpr_consent", owner="user_id", description="GDPR consent"),
-    _t("mindflow", "user_settings", owner="user_id", description="Preferences incl. private_mode"),
-    _t("mindflow", "journal_entries", owner="user_id", soft_delete="deleted_at", description="Journal entries with mood"),
-    _t("mindflow", "tags", description="Normalized tag names"),
-    _t("mindflow", "journal_entry_tags", owner=("journal_entry_id", "journal_entries"), description="Entry-tag links"),
-    _t("mindflow", "attachments", owner=("journal_entry_id", "journal_entries"), soft_delete="deleted_at",
+    _t("mindflow", "user_gdpr_consent", parents=('user_id',), owner="user_id", description="GDPR consent"),
+    _t("mindflow", "user_settings", parents=('user_id',), owner="user_id", description="Preferences incl. private_mode"),
+    _t("mindflow", "journal_entries", parents=('user_id', 'date'), owner="user_id", soft_delete="deleted_at", description="Journal entries with mood"),
+    _t("mindflow", "tags", parents=('name',), description="Normalized tag names"),
+    _t("mindflow", "journal_entry_tags", parents=('journal_entry_id', 'tag_id'), owner=("journal_entry_id", "journal_entries"), description="Entry-tag links"),
+    _t("mindflow", "attachments", parents=('journal_entry_id',), owner=("journal_entry_id", "journal_entries"), soft_delete="deleted_at",
        description="Media attached to entries"),
-    _t("mindflow", "user_streaks", owner="user_id", description="Writing streaks"),
+    _t("mindflow", "user_streaks", parents=('user_id',), owner="user_id", description="Writing streaks"),
     _t("mindflow", "audit_logs", owner="user_id", audit=True, retention=("timestamp", "7 years"),
        description="Audit trail (MongoDB collection)"),
     _t("mindflow", "application_logs", retention=("timestamp", "30 days"), description="Service logs (MongoDB collection)"),
@@ -64,19 +74,19 @@ TABLES: tuple[SourceTable, ...] = (
     # Mosaic Life (seed 000)
     _t("mosaic", "users", owner="id", description="Accounts"),
     _t("mosaic", "legacies", owner="created_by", description="The people remembered"),
-    _t("mosaic", "stories", owner="submitted_by", description="Memorial stories"),
-    _t("mosaic", "groups", owner="created_by", description="Groups per legacy, with members"),
+    _t("mosaic", "stories", parents=('legacy_id',), owner="submitted_by", description="Memorial stories"),
+    _t("mosaic", "groups", parents=('legacy_id',), owner="created_by", description="Groups per legacy, with members"),
     _t("mosaic", "ai_conversations", owner="user_id", description="Conversations with the legacy persona"),
     _t("mosaic", "story_plugin_metadata", owner=("story_id", "stories"), description="Plugin metadata on stories"),
     _t("mosaic", "plugin_permissions", description="Plugin capabilities per legacy"),
-    _t("mosaic", "persons", owner="user_id", description="Neo4j Person nodes"),
-    _t("mosaic", "person_relationships", description="Neo4j edges between people"),
+    _t("mosaic", "persons", parents=('legacy_id', 'user_id'), owner="user_id", description="Neo4j Person nodes"),
+    _t("mosaic", "person_relationships", parents=('from_person_id', 'to_person_id'), description="Neo4j edges between people"),
     _t("mosaic", "story_mentions", key=("story_id", "person_id"), description="Neo4j (:Story)-[:MENTIONS]->(:Person)"),
     _t("mosaic", "plugins", description="Neo4j Plugin nodes"),
     _t("mosaic", "plugin_relationships", description="Neo4j plugin edges"),
     # PersonaKit (seed 001)
     _t("personakit", "persons", key=("person_id",), owner="person_id", soft_delete="deleted_at", description="People modelled"),
-    _t("personakit", "observations", key=("observation_id",), owner="person_id", description="Raw observations"),
+    _t("personakit", "observations", parents=('person_id',), key=("observation_id",), owner="person_id", description="Raw observations"),
     _t("personakit", "mindscapes", key=("mindscape_id",), owner="person_id", description="One per person"),
     _t("personakit", "goals", key=("goal_id",), owner=("mindscape_id", "mindscapes"), description="Mindscape goals"),
     _t("personakit", "beliefs", key=("belief_id",), owner=("mindscape_id", "mindscapes"), description="Mindscape beliefs"),
@@ -92,9 +102,9 @@ TABLES: tuple[SourceTable, ...] = (
     # Study coach (seed 002)
     _t("coach", "users", owner="id", soft_delete="deleted_at", description="Learners"),
     _t("coach", "sessions", owner="user_id", description="Coaching sessions"),
-    _t("coach", "plans", owner="user_id", description="Study plans"),
-    _t("coach", "tasks", owner=("plan_id", "plans"), description="Plan tasks"),
-    _t("coach", "study_sessions", owner="user_id", description="Minutes studied"),
+    _t("coach", "plans", parents=('user_id',), owner="user_id", description="Study plans"),
+    _t("coach", "tasks", parents=('plan_id',), owner=("plan_id", "plans"), description="Plan tasks"),
+    _t("coach", "study_sessions", parents=('user_id',), owner="user_id", description="Minutes studied"),
     _t("coach", "progress_snapshots", owner="user_id", description="App-written progress snapshots"),
     _t("coach", "knowledge_resources", owner="user_id", description="Resources for the vector store"),
     _t("coach", "dialogue_messages", owner="user_id", soft_delete="deleted_at", retention=("created_at", "365 days"),
@@ -111,9 +121,9 @@ TABLES: tuple[SourceTable, ...] = (
        description="Login sessions"),
     _t("devassist", "session_activities", key=("activity_id",), owner=("session_id", "user_sessions"),
        description="Activities within sessions"),
-    _t("devassist", "agent_sessions", key=("agent_session_id",), owner="user_id",
+    _t("devassist", "agent_sessions", parents=('user_id',), key=("agent_session_id",), owner="user_id",
        retention=("completed_at", "1 year", "status = 'completed'"), description="AI agent lifecycle"),
-    _t("devassist", "governance_events", key=("event_id",), owner=("agent_session_id", "agent_sessions"),
+    _t("devassist", "governance_events", parents=('agent_session_id',), key=("event_id",), owner=("agent_session_id", "agent_sessions"),
        retention=("created_at", "7 years"), description="Governance decisions"),
     _t("devassist", "validation_results", key=("result_id",), description="Validator outcomes"),
     _t("devassist", "agent_interactions", key=("interaction_id",), owner=("agent_session_id", "agent_sessions"),

@@ -3,7 +3,8 @@
 `ChangeSet` (pure) folds a stream of changes into one final operation per primary key, per table:
 upsert (a full row image), patch (an update that left TOASTed columns unchanged: only the columns
 present are written) or delete. `flush` writes a ChangeSet through temp staging tables filled by COPY,
-inside the caller's warehouse transaction. Replaying the same changes gives the same result, which is
+inside the caller's warehouse transaction, each statement with the change feed's rows for what it changed
+(assets/ingest/feed.py). Replaying the same changes gives the same result, which is
 what makes a re-read after a crash (or a replay over a newer snapshot) converge.
 """
 
@@ -16,7 +17,9 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
+from assets.ingest import feed
 from assets.ingest.pgoutput import UNCHANGED, Delete, Insert, Relation, Truncate, Update
+from sources.registry import get_table
 
 
 @dataclass(frozen=True)
@@ -191,36 +194,76 @@ def _key_match(target: Target, left: str, right: str) -> sql.Composed:
     )
 
 
+def _feed_image(target: Target, alias: str) -> sql.Composed:
+    """The change feed's image of row `alias` (key and parent columns present in the raw table)."""
+    return feed.image(get_table(target.qualified), alias, target.columns)
+
+
+def _feed_insert(target: Target, op: sql.Composable, old: str, new: str, lsn: str, rows: str) -> sql.Composed:
+    return sql.SQL("INSERT INTO {feed} (table_name, op, old, new, source_lsn) SELECT {name}, {op}, {old}, {new}, {lsn} FROM {rows}").format(
+        feed=sql.SQL(feed.FEED), name=sql.Literal(f"{target.raw_schema}.{target.table}"), op=op,
+        old=sql.SQL(old), new=sql.SQL(new), lsn=sql.SQL(lsn), rows=sql.SQL(rows),
+    )
+
+
 def upsert_sql(target: Target, stage: str, cols: tuple[str, ...]) -> sql.Composed:
+    """Insert or overwrite the staged rows, with a feed row each ('I' new, 'U' with its before image).
+    Returns how many rows were new (xmax = 0 on a freshly inserted version): keeps row counts exact."""
     non_key = [c for c in cols if c not in target.key]
     sets = [sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in non_key]
     sets += [sql.SQL("_source_lsn = EXCLUDED._source_lsn"), sql.SQL("_ingested_at = EXCLUDED._ingested_at")]
-    # Returns how many rows were new (xmax = 0 on a freshly inserted version): keeps row counts exact.
+    keys = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(k)) for k in target.key)
     return sql.SQL(
-        "WITH w AS (INSERT INTO {raw} ({cols}, _source_lsn, _ingested_at) SELECT {cols}, _source_lsn, now() FROM {stage} "
-        "ON CONFLICT ({key}) DO UPDATE SET {sets} RETURNING (xmax = 0) AS fresh) "
+        "WITH b AS (SELECT {rkeys}, {old} AS old FROM {raw} AS r JOIN {stage} AS s ON {match}), "
+        "w AS (INSERT INTO {raw} AS t ({cols}, _source_lsn, _ingested_at) SELECT {cols}, _source_lsn, now() FROM {stage} "
+        "ON CONFLICT ({key}) DO UPDATE SET {sets} RETURNING {keys}, {new} AS new, t._source_lsn, (t.xmax = 0) AS fresh), "
+        "f AS ({fed}) "
         "SELECT count(*) FILTER (WHERE fresh) FROM w"
     ).format(
-        raw=_raw(target), cols=_ids(cols), stage=sql.Identifier(stage), key=_ids(target.key), sets=sql.SQL(", ").join(sets)
+        rkeys=sql.SQL(", ").join(sql.SQL("r.{}").format(sql.Identifier(k)) for k in target.key),
+        old=_feed_image(target, "r"), new=_feed_image(target, "t"), match=_key_match(target, "r", "s"),
+        raw=_raw(target), cols=_ids(cols), stage=sql.Identifier(stage), key=_ids(target.key),
+        sets=sql.SQL(", ").join(sets), keys=keys,
+        fed=_feed_insert(target, sql.SQL("CASE WHEN w.fresh THEN 'I' ELSE 'U' END"), "b.old", "w.new", "w._source_lsn",
+                         "w LEFT JOIN b ON " + " AND ".join(f'b."{k}" = w."{k}"' for k in target.key)),
     )
 
 
 def patch_sql(target: Target, stage: str, cols: tuple[str, ...]) -> sql.Composed:
+    """Write the staged columns of existing rows (TOASTed columns left alone), a feed row each."""
     sets = [sql.SQL("{} = s.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in cols if c not in target.key]
     sets += [sql.SQL("_source_lsn = s._source_lsn"), sql.SQL("_ingested_at = now()")]
-    return sql.SQL("UPDATE {raw} AS r SET {sets} FROM {stage} AS s WHERE {match}").format(
-        raw=_raw(target), sets=sql.SQL(", ").join(sets), stage=sql.Identifier(stage), match=_key_match(target, "r", "s")
+    return sql.SQL(
+        "WITH b AS (SELECT {rkeys}, {old} AS old FROM {raw} AS r JOIN {stage} AS s ON {match}), "
+        "w AS (UPDATE {raw} AS r SET {sets} FROM {stage} AS s WHERE {match} RETURNING {rkeys}, {new} AS new, r._source_lsn), "
+        "f AS ({fed}) "
+        "SELECT count(*) FROM w"
+    ).format(
+        rkeys=sql.SQL(", ").join(sql.SQL("r.{}").format(sql.Identifier(k)) for k in target.key),
+        old=_feed_image(target, "r"), new=_feed_image(target, "r"), raw=_raw(target), sets=sql.SQL(", ").join(sets),
+        stage=sql.Identifier(stage), match=_key_match(target, "r", "s"),
+        fed=_feed_insert(target, sql.SQL("'U'"), "b.old", "w.new", "w._source_lsn",
+                         "w JOIN b ON " + " AND ".join(f'b."{k}" = w."{k}"' for k in target.key)),
     )
 
 
 def delete_sql(target: Target, stage: str) -> sql.Composed:
-    return sql.SQL("DELETE FROM {raw} AS r USING {stage} AS s WHERE {match}").format(
-        raw=_raw(target), stage=sql.Identifier(stage), match=_key_match(target, "r", "s")
+    """Delete the staged keys, a tombstone each (the deleted row's image); returns how many went."""
+    return sql.SQL(
+        "WITH d AS (DELETE FROM {raw} AS r USING {stage} AS s WHERE {match} RETURNING {old} AS old, s._source_lsn), "
+        "f AS ({fed}) "
+        "SELECT count(*) FROM d"
+    ).format(
+        raw=_raw(target), stage=sql.Identifier(stage), match=_key_match(target, "r", "s"), old=_feed_image(target, "r"),
+        fed=_feed_insert(target, sql.SQL("'D'"), "d.old", "NULL::jsonb", "d._source_lsn", "d"),
     )
 
 
 def flush(wh: psycopg.Connection, changes: ChangeSet) -> None:
-    """Write every pending op to the warehouse (inside the caller's transaction) and clear them."""
+    """Write every pending op to the warehouse (inside the caller's transaction) and clear them, with
+    the change feed's rows for them (assets/ingest/feed.py)."""
+    if changes.ops:
+        feed.lock(wh)
     for qualified in list(changes.ops):
         target = changes.targets[qualified]
         stage = _stage_name(target)
@@ -245,7 +288,7 @@ def flush(wh: psycopg.Connection, changes: ChangeSet) -> None:
             elif kind == "patch":
                 wh.execute(patch_sql(target, stage, cols))
             else:
-                gone = wh.execute(delete_sql(target, stage)).rowcount
+                gone = wh.execute(delete_sql(target, stage)).fetchone()[0]
                 changes.net[qualified] = changes.net.get(qualified, 0) - max(gone, 0)
             changes.sql_seconds += time.monotonic() - applied
     changes.clear()
@@ -254,5 +297,6 @@ def flush(wh: psycopg.Connection, changes: ChangeSet) -> None:
 def truncate(wh: psycopg.Connection, targets: list[Target], changes: ChangeSet | None = None) -> None:
     for target in targets:
         wh.execute(sql.SQL("TRUNCATE {}").format(_raw(target)))
+        feed.record_reload(wh, get_table(target.qualified))
         if changes is not None:
             changes.recount.add(target.qualified)

@@ -16,7 +16,8 @@ from typing import Callable
 import psycopg
 from psycopg import sql
 
-from assets.ingest import drift
+from assets.ingest import drift, feed
+from sources.registry import get_table
 
 log = logging.getLogger(__name__)
 
@@ -129,5 +130,6 @@ def load_table(
     if not exists:
         wh.execute(drift.add_primary_key(schema, table, key))
     wh.execute(ingested_at_index(schema, table))
+    feed.record_reload(wh, get_table(f"{product}.{table}"))  # its consumers rebuild from the new copy
     log.info("full load %s.%s: %s rows, %.1f MB in %.1f s", product, table, result.rows, result.bytes / 1e6, result.seconds)
     return result

@@ -12,6 +12,8 @@ from typing import Iterable, Iterator
 
 import psycopg
 
+from assets.ingest import feed
+
 META_SQL = Path(__file__).resolve().parent / "sql" / "meta.sql"
 META_VERSION = "tessera ingest meta v2"  # the comment meta.sql puts on tessera_meta.ingest_stream
 _META_LOCK = 7_240_301  # serialises the idempotent DDL
@@ -37,15 +39,17 @@ def legacy_stream_names(source_database: str, warehouse_database: str, product: 
 
 
 def ensure_meta(conn: psycopg.Connection) -> None:
-    """Create or upgrade the bookkeeping tables; one catalog query when they are current."""
-    current = conn.execute(
-        "SELECT obj_description(to_regclass('tessera_meta.ingest_stream'), 'pg_class')"
-    ).fetchone()[0]
-    if current == META_VERSION:
+    """Create or upgrade the bookkeeping tables and the change feed; one catalog query when they are current."""
+    current, fed = conn.execute(
+        "SELECT obj_description(to_regclass('tessera_meta.ingest_stream'), 'pg_class'), "
+        "to_regclass('tessera_meta.change_feed') IS NOT NULL AND to_regclass('tessera_meta.feed_cursors') IS NOT NULL"
+    ).fetchone()
+    if current == META_VERSION and fed:
         return
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_META_LOCK,))
         conn.execute(META_SQL.read_text())
+        feed.ensure_feed(conn)
 
 
 @contextmanager

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
+from assets.ingest import feed
 from orchestration.db import table_exists
 from sources.registry import TABLES, SourceTable
 
@@ -124,31 +125,36 @@ def _erase_raw(conn: psycopg.Connection, subjects: list[uuid.UUID], owned: dict[
         keys = owned.get(table.qualified)
         if not keys or table.audit:
             continue
-        deleted = conn.execute(
-            sql.SQL("DELETE FROM {t} WHERE {key}::text = ANY(%s)").format(t=_raw(table), key=sql.Identifier(table.key[0])),
-            ([str(k) for k in keys],),
-        ).rowcount
+        deleted = feed.delete_rows(
+            conn, table, sql.SQL("{key}::text = ANY(%s)").format(key=sql.Identifier(table.key[0])), ([str(k) for k in keys],))
         _count(result, f"{table.raw_schema}.{table.name}", deleted)
     # membership arrays (Mosaic groups.members) lose the subjects
     audit = {(t.raw_schema, t.name) for t in TABLES if t.audit}
     raw_schemas = sorted({t.raw_schema for t in TABLES})
     for schema, table, column in _columns_of_type(conn, raw_schemas, ("uuid[]",)):
-        changed = conn.execute(
-            sql.SQL("UPDATE {}.{} SET {c} = ARRAY(SELECT m FROM unnest({c}) m WHERE m <> ALL(%s::uuid[])) "
-                    "WHERE {c} && %s::uuid[]").format(sql.Identifier(schema), sql.Identifier(table), c=sql.Identifier(column)),
-            (subjects, subjects),
-        ).rowcount
+        changed = feed.update_rows(
+            conn, _raw_table(schema, table),
+            sql.SQL("{c} = ARRAY(SELECT m FROM unnest({c}) m WHERE m <> ALL(%s::uuid[]))").format(c=sql.Identifier(column)),
+            sql.SQL("{c} && %s::uuid[]").format(c=sql.Identifier(column)), (subjects,), (subjects,))
         _count(result, f"{schema}.{table}.{column}", changed)
     # rows outside the owner paths that still name a subject (a uuid column, or the id inside text/json)
     wanted = [str(s).lower() for s in subjects]
     for schema, table, column in _columns_of_type(conn, raw_schemas, ("uuid",)):
         if (schema, table) not in audit:
-            deleted = conn.execute(sql.SQL("DELETE FROM {}.{} WHERE {} = ANY(%s::uuid[])").format(
-                sql.Identifier(schema), sql.Identifier(table), sql.Identifier(column)), (subjects,)).rowcount
+            deleted = feed.delete_rows(conn, _raw_table(schema, table),
+                                       sql.SQL("{} = ANY(%s::uuid[])").format(sql.Identifier(column)), (subjects,))
             _count(result, f"{schema}.{table}", deleted)
     for schema, table, column in _columns_of_type(conn, raw_schemas, TEXT_TYPES):
         if (schema, table) not in audit:
-            _count(result, f"{schema}.{table}", conn.execute(mention_delete(schema, table, column), (wanted,)).rowcount)
+            deleted = feed.delete_rows(conn, _raw_table(schema, table), mention_condition(column), (wanted,))
+            _count(result, f"{schema}.{table}", deleted)
+
+
+def _raw_table(schema: str, table: str) -> SourceTable:
+    found = feed.registry_table(schema, table)
+    if found is None:
+        raise ValueError(f"{schema}.{table} is in a raw schema but not in the table registry (sources/registry.py)")
+    return found
 
 
 def continuous_aggregates(conn: psycopg.Connection, schemas) -> dict[int, str]:
@@ -236,13 +242,18 @@ def _mentions(conn: psycopg.Connection, target: sql.Composable, wanted: list[str
         "WHERE strpos(lower(t::text), w) > 0))").format(target), (wanted,)).fetchone()[0]
 
 
-def mention_delete(schema: str, table: str, column: str) -> sql.Composed:
-    """DELETE of the rows whose text/json column mentions one of the ids (%s: lower-case text[])."""
+def mention_condition(column: str) -> sql.Composed:
+    """True for a row whose text/json column mentions one of the ids (%s: lower-case text[])."""
     col = sql.SQL("{}::text").format(sql.Identifier(column))
     return sql.SQL(
-        "DELETE FROM {}.{} WHERE {col} ~ '[0-9a-fA-F]{{8}}-' AND EXISTS ("
+        "{col} ~ '[0-9a-fA-F]{{8}}-' AND EXISTS ("
         "SELECT 1 FROM regexp_matches({col}, {pattern}, 'g') m WHERE lower(m[1]) = ANY(%s::text[]))"
-    ).format(sql.Identifier(schema), sql.Identifier(table), col=col, pattern=sql.Literal(UUID_PATTERN))
+    ).format(col=col, pattern=sql.Literal(UUID_PATTERN))
+
+
+def mention_delete(schema: str, table: str, column: str) -> sql.Composed:
+    """DELETE of the rows whose text/json column mentions one of the ids (%s: lower-case text[])."""
+    return sql.SQL("DELETE FROM {}.{} WHERE {}").format(sql.Identifier(schema), sql.Identifier(table), mention_condition(column))
 
 
 def erase_subjects(conn: psycopg.Connection, subjects: list[uuid.UUID], *, trigger: str,

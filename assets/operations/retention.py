@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from assets.ingest import feed
 from orchestration.db import table_exists
 from sources.registry import TABLES, SourceTable
 
@@ -44,19 +45,27 @@ def raw_rules(tables: tuple[SourceTable, ...] = TABLES) -> list[RetentionRule]:
     return [RetentionRule(t.raw_schema, t.name, *t.retention) for t in tables if t.retention]
 
 
-def delete_statement(rule: RetentionRule) -> sql.Composed:
-    statement = sql.SQL("DELETE FROM {}.{} WHERE {} < now() - {}::interval").format(
-        sql.Identifier(rule.schema), sql.Identifier(rule.table), sql.Identifier(rule.column), sql.Literal(rule.keep))
+def expired_condition(rule: RetentionRule) -> sql.Composed:
+    """True for the rows the rule removes."""
+    condition = sql.SQL("{} < now() - {}::interval").format(sql.Identifier(rule.column), sql.Literal(rule.keep))
     if rule.condition:
-        statement = sql.SQL("{} AND ({})").format(statement, sql.SQL(rule.condition))
-    return statement
+        condition = sql.SQL("{} AND ({})").format(condition, sql.SQL(rule.condition))
+    return condition
+
+
+def delete_statement(rule: RetentionRule) -> sql.Composed:
+    return sql.SQL("DELETE FROM {}.{} WHERE {}").format(
+        sql.Identifier(rule.schema), sql.Identifier(rule.table), expired_condition(rule))
 
 
 def apply_raw_retention(conn: psycopg.Connection, rules: list[RetentionRule] | None = None) -> dict[str, int]:
+    """Apply the rules to the raw copies, a tombstone in the change feed for each row removed."""
     removed = {}
     for rule in rules or raw_rules():
         if table_exists(conn, rule.schema, rule.table):
-            removed[rule.name] = conn.execute(delete_statement(rule)).rowcount
+            table = feed.registry_table(rule.schema, rule.table)
+            removed[rule.name] = (feed.delete_rows(conn, table, expired_condition(rule)) if table is not None
+                                  else conn.execute(delete_statement(rule)).rowcount)
     return removed
 
 

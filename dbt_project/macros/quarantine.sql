@@ -57,29 +57,21 @@ CREATE OR REPLACE VIEW quality.active_quarantine AS
 {%- endmacro %}
 
 {#- Keys of source_table whose quarantine state changed after the watermark (quarantined or released). -#}
-{% macro quarantine_changed_keys(source_table, watermark) -%}
-    select q.record_key from quality.quarantine q
-    where q.source_table = '{{ source_table }}'
-      and (q.quarantined_at > {{ watermark }} or q.released_at > {{ watermark }})
-{%- endmacro %}
 
-{#- on-run-start (dbt_project.yml): the quarantine table, the raw indexes, the raw change log and its
-    triggers, in that order (staging views read the quarantine; the log's pruning reads the cursors).
-    The three catalog reads that need no DDL before them (is the quarantine there, which raw indexes
-    are missing, the change log's version) are one query: a hook runs before every model, so each
-    round trip it saves (with its dbt Python) comes off every run. -#}
+
+{#- on-run-start (dbt_project.yml): the quarantine table and the raw indexes (staging views read the
+    quarantine). The two catalog reads that need no DDL before them (is the quarantine there, which raw
+    indexes are missing) are one query. -#}
 {% macro tessera_on_run_start() -%}
     {%- if execute -%}
         {%- set wanted = tessera_raw_indexes_wanted() -%}
         {%- set row = run_query(
             "select to_regclass('quality.active_quarantine') is not null, "
-            ~ tessera_deletion_log_version_sql() ~ ", "
             ~ ("array_to_json(array(" ~ tessera_missing_raw_indexes_sql(wanted) ~ "))::text" if wanted else "'[]'")
         ).rows[0] -%}
         {#- the missing indexes as JSON text (agate would turn an array into JSON text anyway) -#}
         {%- do tessera_ensure_quarantine(row[0]) -%}
-        {%- do tessera_create_raw_indexes(wanted, fromjson(row[2] or '[]')) -%}
-        {%- do tessera_ensure_deletion_log(row[1]) -%}
+        {%- do tessera_create_raw_indexes(wanted, fromjson(row[1] or '[]')) -%}
     {%- endif -%}
     {#- nothing left for the hook to execute: its work is the queries above -#}
 {%- endmacro %}

@@ -8,7 +8,8 @@
 -- (settle_rows, macros/incremental.sql: a deleted session rewrites its day and the streak days after
 -- it, not the learner's year). Hard-deleted learners, sessions, tasks and plans reach it through the
 -- raw change log (macros/raw_deletions.sql: the OLD row names the learner or the plan).
--- Touched-key macros (macros/changed_keys.sql) read these:
+-- depends_on: {{ ref('changed_coach_daily_progress') }}
+-- refs inside its incremental branch:
 -- depends_on: {{ ref('stg_coach__users') }}
 -- depends_on: {{ ref('stg_coach__study_sessions') }}
 -- depends_on: {{ ref('stg_coach__plans') }}
@@ -16,10 +17,10 @@
 {{ config(
     materialized='incremental',
     unique_key=['user_id', 'day'],
-    incremental_strategy='append',
+    incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ tessera_replace_keys('user_id', coach_daily_progress_changed_keys) }}",
-    settle_rows=true,
+    pre_hook="{{ feed_open([{'model': 'changed_coach_daily_progress', 'columns': ['user_id']}]) }}",
+    post_hook="{{ feed_close() }}",
     indexes=[
         {'columns': ['user_id', 'day'], 'unique': true},
         {'columns': ['day']},
@@ -39,7 +40,7 @@ with activity as (
     -- each touched learner as a lateral parameter: the equality reaches both branches of the view's
     -- grouped union (raw study sessions by user_id, plans by user_id then tasks by plan_id), where a
     -- semi-join on the view's output would aggregate every learner's days first
-    from (select distinct user_id as touched_user_id from {{ tessera_touched() }}) as k
+    from (select distinct user_id as touched_user_id from {{ ref('changed_coach_daily_progress') }}) as k
     cross join lateral (
         select * from {{ ref('int_coach__daily_activity') }} as a where a.user_id = k.touched_user_id
         offset 0  -- keeps the subquery parameterized (not pulled up into a join)

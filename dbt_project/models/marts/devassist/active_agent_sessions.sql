@@ -6,15 +6,17 @@
 -- collect governance events one at a time; a refresh rewrites the sessions touched by a changed
 -- session or event, which also drops sessions that left the active statuses; hard-deleted sessions
 -- and events touch their session through the raw change log (macros/raw_deletions.sql).
--- Touched-key macros (macros/changed_keys.sql) read these:
+-- depends_on: {{ ref('changed_active_agent_sessions') }}
+-- refs inside its incremental branch:
 -- depends_on: {{ ref('stg_devassist__agent_sessions') }}
 -- depends_on: {{ ref('stg_devassist__governance_events') }}
 {{ config(
     materialized='incremental',
     unique_key='agent_session_id',
-    incremental_strategy='append',
+    incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ tessera_replace_keys('agent_session_id', active_agent_sessions_changed_keys) }}",
+    pre_hook="{{ feed_open([{'model': 'changed_active_agent_sessions', 'columns': ['agent_session_id']}]) }}",
+    post_hook="{{ feed_close() }}",
     indexes=[
         {'columns': ['agent_session_id'], 'unique': true},
         {'columns': ['user_id']},
@@ -27,7 +29,7 @@ with sessions as (
     select * from {{ ref('stg_devassist__agent_sessions') }}
     where status in ('running', 'pending_approval', 'approved')
     {% if is_incremental() %}
-      and agent_session_id in (select agent_session_id from {{ tessera_touched() }})
+      and agent_session_id in (select agent_session_id from {{ ref('changed_active_agent_sessions') }})
     {% endif %}
 ),
 

@@ -4,15 +4,17 @@
 -- says how many): a refresh re-aggregates the developers whose row or any session changed. Sessions are
 -- hard-deleted by the product's retention (cleanup_old_data): the raw change log keeps each deleted
 -- session's OLD row, whose user_id is touched (macros/raw_deletions.sql); deleted developers likewise.
--- Touched-key macros (macros/changed_keys.sql) read these:
+-- depends_on: {{ ref('changed_user_activity_summary') }}
+-- refs inside its incremental branch:
 -- depends_on: {{ ref('stg_devassist__users') }}
 -- depends_on: {{ ref('stg_devassist__agent_sessions') }}
 {{ config(
     materialized='incremental',
     unique_key='user_id',
-    incremental_strategy='append',
+    incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ tessera_replace_keys('user_id', user_activity_summary_changed_keys) }}",
+    pre_hook="{{ feed_open([{'model': 'changed_user_activity_summary', 'columns': ['user_id']}]) }}",
+    post_hook="{{ feed_close() }}",
     indexes=[
         {'columns': ['user_id'], 'unique': true},
         {'columns': ['_ingested_at']},
@@ -23,7 +25,7 @@ with users as (
     select * from {{ ref('stg_devassist__users') }}
     where is_active = true
     {% if is_incremental() %}
-      and user_id in (select user_id from {{ tessera_touched() }})
+      and user_id in (select user_id from {{ ref('changed_user_activity_summary') }})
     {% endif %}
 )
 

@@ -8,24 +8,24 @@
 -- or word count is then a HOT update, with no index upkeep (the seed's indexes only; no index on
 -- _ingested_at, which every refreshed row changes). Hard-deleted entries, tag links,
 -- attachments, tags and users reach it through the raw change log (macros/raw_deletions.sql).
--- Touched-key macros (macros/changed_keys.sql) read these:
+-- Its blocking relationships test (user_id -> user_profile_view.id) needs user_profile_view built first:
+-- declared here so the profile view is an ancestor, and `--indirect-selection buildable` runs the
+-- test whenever journals_view is built alone (a daemon refresh), instead of skipping it.
+-- depends_on: {{ ref('user_profile_view') }}
+-- depends_on: {{ ref('changed_journals_view') }}
+-- refs inside its incremental branch:
 -- depends_on: {{ ref('stg_mindflow__journal_entries') }}
 -- depends_on: {{ ref('stg_mindflow__users') }}
 -- depends_on: {{ ref('stg_mindflow__journal_entry_tags') }}
 -- depends_on: {{ ref('stg_mindflow__tags') }}
 -- depends_on: {{ ref('stg_mindflow__attachments') }}
--- Its blocking relationships test (user_id -> user_profile_view.id) needs user_profile_view built first:
--- declared here so the profile view is an ancestor, and `--indirect-selection buildable` runs the
--- test whenever journals_view is built alone (a daemon refresh), instead of skipping it.
--- depends_on: {{ ref('user_profile_view') }}
 {{ config(
     materialized='incremental',
     unique_key='id',
-    incremental_strategy='append',
+    incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ tessera_replace_keys('id', journals_view_changed_keys) }}",
-    settle_rows=true,
-    fillfactor=80,
+    pre_hook="{{ feed_open([{'model': 'changed_journals_view', 'columns': ['id']}]) }}",
+    post_hook="{{ feed_close() }}",
     indexes=[
         {'columns': ['id'], 'unique': true},
         {'columns': ['user_id']},
@@ -40,7 +40,7 @@
 with entries as (
     select * from {{ ref('int_mindflow__live_entries') }}
     {% if is_incremental() %}
-    where id in (select id from {{ tessera_touched() }})
+    where id in (select id from {{ ref('changed_journals_view') }})
     {% endif %}
 ){% if not is_incremental() %},
 

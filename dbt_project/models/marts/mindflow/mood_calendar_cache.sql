@@ -10,21 +10,22 @@
 -- of an entry's text changes no calendar; mood_calendar_cache_settle_unchanged): only its _ingested_at
 -- follows the raw rows. That update is a HOT update (no index entry written): no index on _ingested_at
 -- (the seed has none) and pages kept 30% free (fillfactor; a row holds a month's calendar, ~1.5 kB).
--- Touched-key macros (macros/changed_keys.sql) read these:
+-- depends_on: {{ ref('changed_mood_calendar_cache') }}
+-- refs inside its incremental branch:
 -- depends_on: {{ ref('stg_mindflow__journal_entries') }}
 -- depends_on: {{ ref('stg_mindflow__users') }}
 {{ config(
     materialized='incremental',
     unique_key=['user_id', 'year', 'month'],
-    incremental_strategy='append',
+    incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ tessera_replace_keys(['user_id', 'year', 'month'], mood_calendar_cache_changed_keys, mood_calendar_cache_settle_unchanged) }}",
+    pre_hook="{{ feed_open([{'model': 'changed_mood_calendar_cache', 'columns': ['user_id', 'year', 'month']}]) }}",
+    post_hook="{{ feed_close() }}",
     indexes=[
         {'columns': ['id'], 'unique': true},
         {'columns': ['user_id', 'year', 'month'], 'unique': true},
         {'columns': ['user_id']},
-    ],
-    fillfactor=70
+    ]
 ) }}
 
 with entries as (
@@ -43,7 +44,7 @@ with entries as (
     -- (months of users deleted meanwhile have no live entries: they are not looked up)
     from (
         select distinct k.user_id, make_date(k.year, k.month, 1) as first_day
-        from {{ tessera_touched() }} as k
+        from {{ ref('changed_mood_calendar_cache') }} as k
         join {{ ref('stg_mindflow__users') }} as u on u.id = k.user_id and not u.is_deleted
     ) as k
     cross join lateral (

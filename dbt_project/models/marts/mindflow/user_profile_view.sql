@@ -7,7 +7,8 @@
 -- settings, consent or entries changed, and every row computed on an earlier day (joined_days_ago moves
 -- with the calendar), so the daily first refresh is a full pass over one row per user; hence
 -- refresh_when_idle: a refresh runs even when no raw row changed (macros/incremental.sql).
--- Touched-key macros (macros/changed_keys.sql) read these:
+-- depends_on: {{ ref('changed_user_profile_view') }}
+-- refs inside its incremental branch:
 -- depends_on: {{ ref('stg_mindflow__users') }}
 -- depends_on: {{ ref('stg_mindflow__user_streaks') }}
 -- depends_on: {{ ref('stg_mindflow__user_settings') }}
@@ -16,10 +17,10 @@
 {{ config(
     materialized='incremental',
     unique_key='id',
-    incremental_strategy='append',
+    incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ tessera_replace_keys('id', user_profile_view_changed_keys) }}",
-    refresh_when_idle=true,
+    pre_hook="{{ feed_open([{'model': 'changed_user_profile_view', 'columns': ['id']}], stale='computed_at::date < current_date') }}",
+    post_hook="{{ feed_close() }}",
     indexes=[
         {'columns': ['id'], 'unique': true},
         {'columns': ['email']},
@@ -31,7 +32,9 @@ with users as (
     select * from {{ ref('stg_mindflow__users') }}
     where not is_deleted
     {% if is_incremental() %}
-      and id in (select id from {{ tessera_touched() }})
+      -- the users the pre-hook took out (changed, or computed on an earlier day) and any not yet in
+      -- the mart: the pre-hook left exactly those missing
+      and not exists (select 1 from {{ this }} as t where t.id = stg_mindflow__users.id)
     {% endif %}
 )
 

@@ -3,14 +3,16 @@
 -- (a handful per legacy): a refresh re-aggregates the legacies whose row or any story changed.
 -- Hard-deleted stories and legacies, and a story moved to another legacy, touch the old legacy
 -- through the raw change log (macros/raw_deletions.sql).
--- Touched-key macros (macros/changed_keys.sql) read these:
+-- depends_on: {{ ref('changed_legacy_story_summary') }}
+-- refs inside its incremental branch:
 -- depends_on: {{ ref('stg_mosaic__legacies') }}
 {{ config(
     materialized='incremental',
     unique_key='legacy_id',
-    incremental_strategy='append',
+    incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ tessera_replace_keys('legacy_id', legacy_story_summary_changed_keys) }}",
+    pre_hook="{{ feed_open([{'model': 'changed_legacy_story_summary', 'columns': ['legacy_id']}]) }}",
+    post_hook="{{ feed_close() }}",
     indexes=[
         {'columns': ['legacy_id'], 'unique': true},
         {'columns': ['_ingested_at']},
@@ -20,7 +22,7 @@
 with legacies as (
     select * from {{ ref('stg_mosaic__legacies') }}
     {% if is_incremental() %}
-    where id in (select legacy_id from {{ tessera_touched() }})
+    where id in (select legacy_id from {{ ref('changed_legacy_story_summary') }})
     {% endif %}
 ),
 

@@ -10,7 +10,9 @@
 -- Hard deletes come from the raw change log (macros/raw_deletions.sql): a deleted story or user is a
 -- touched key; a deleted or moved legacy, group, person or FAMILY_OF edge touches the stories of the
 -- legacy its OLD row names.
--- Touched-key macros (macros/changed_keys.sql) read these:
+-- depends_on: {{ ref('changed_story_access__stories') }}
+-- depends_on: {{ ref('changed_story_access__users') }}
+-- refs inside its incremental branch:
 -- depends_on: {{ ref('stg_mosaic__legacies') }}
 -- depends_on: {{ ref('stg_mosaic__groups') }}
 -- depends_on: {{ ref('stg_mosaic__persons') }}
@@ -18,9 +20,10 @@
 {{ config(
     materialized='incremental',
     unique_key=['user_id', 'story_id'],
-    incremental_strategy='append',
+    incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ story_access_replace_keys() }}",
+    pre_hook="{{ feed_open([{'model': 'changed_story_access__stories', 'columns': ['story_id']}, {'model': 'changed_story_access__users', 'columns': ['user_id']}]) }}",
+    post_hook="{{ feed_close() }}",
     indexes=[
         {'columns': ['user_id', 'story_id'], 'unique': true},
         {'columns': ['story_id']},
@@ -30,9 +33,9 @@
 
 with grants as (
     {% if is_incremental() -%}
-    ({{ mosaic_story_grants(story_keys=tessera_touched('stories')) }})
+    ({{ mosaic_story_grants(story_keys=ref('changed_story_access__stories')) }})
     union all
-    ({{ mosaic_story_grants(user_keys=tessera_touched('users')) }})
+    ({{ mosaic_story_grants(user_keys=ref('changed_story_access__users')) }})
     {%- else -%}
     select * from {{ ref('int_mosaic__story_grants') }}
     {%- endif %}

@@ -4,15 +4,17 @@
 -- rejected) one observation at a time: a refresh re-aggregates the persons whose row or any
 -- observation changed (a soft-deleted person is touched and not re-inserted). Hard-deleted
 -- observations and persons touch their person through the raw change log (macros/raw_deletions.sql).
--- Touched-key macros (macros/changed_keys.sql) read these:
+-- depends_on: {{ ref('changed_observation_pipeline_status') }}
+-- refs inside its incremental branch:
 -- depends_on: {{ ref('stg_personakit__persons') }}
 -- depends_on: {{ ref('stg_personakit__observations') }}
 {{ config(
     materialized='incremental',
     unique_key='person_id',
-    incremental_strategy='append',
+    incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ tessera_replace_keys('person_id', observation_pipeline_status_changed_keys) }}",
+    pre_hook="{{ feed_open([{'model': 'changed_observation_pipeline_status', 'columns': ['person_id']}]) }}",
+    post_hook="{{ feed_close() }}",
     indexes=[
         {'columns': ['person_id'], 'unique': true},
         {'columns': ['_ingested_at']},
@@ -23,7 +25,7 @@ with persons as (
     select * from {{ ref('stg_personakit__persons') }}
     where not is_deleted
     {% if is_incremental() %}
-      and person_id in (select person_id from {{ tessera_touched() }})
+      and person_id in (select person_id from {{ ref('changed_observation_pipeline_status') }})
     {% endif %}
 )
 
