@@ -289,7 +289,8 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--change", type=float, default=0.01, help="share of the journal entries changed before a refresh")
+    parser.add_argument("--change", type=float, default=0.01,
+                        help="share of the journal entries changed before a refresh")
     parser.add_argument("--repeat", type=int, default=3, help="full rebuilds and refreshes to take the median of")
     parser.add_argument("--keep", action="store_true", help="keep the bench databases")
     parser.add_argument("--reuse", action="store_true",
@@ -346,7 +347,8 @@ def main(argv: list[str]) -> dict:
         full, refresh = summarize(fulls), summarize(refreshes)
         refresh["tick_ingest_s"] = round(statistics.median(ticks), 3)
         figures["full"], figures["refresh"] = full, refresh
-        figures["ratio_marts_execution_refresh_to_full"] = ratio(refresh["marts_execution_s"], full["marts_execution_s"])
+        figures["ratio_marts_execution_refresh_to_full"] = ratio(refresh["marts_execution_s"],
+                                                                 full["marts_execution_s"])
         figures["ratio_wall_refresh_to_full"] = ratio(refresh["wall_s"], full["wall_s"])
         figures["ratio_dbt_elapsed_refresh_to_full"] = ratio(refresh["dbt_elapsed_s"], full["dbt_elapsed_s"])
         figures["target_ratio_marts_execution"] = TARGET_RATIO
