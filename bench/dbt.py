@@ -1,50 +1,70 @@
-"""dbt read views: full `dbt run` of the stored models vs their refresh after ~1% of rows change, with the
-ingest tick and the data tests timed apart, cold (a `dbt` subprocess per command) and warm (one
-in-process session, assets/dbt/runner.py).
+"""dbt run the way Dagster runs it: a full rebuild of the stored models against their refresh after a
+share of the source rows changed, timed by the wall clock and by dbt's own run_results.json.
 
     tessera bench dbt [--users 2000] [--days 365] [--seed 7] [--change 0.01] [--repeat 3] [--keep] [--reuse]
                       [--verify]
 
-Generates the dataset into a source/warehouse pair on the configured server (embedded by default) and
-ingests it; with --reuse an existing pair (bench_dbt_app / bench_dbt_wh, kept from an earlier --reuse
-or --keep run) is used as it stands, since generation at the default scale takes many minutes. Then:
+How dbt is invoked: through the very DbtCliResource the dbt assets use
+(assets.dbt.definitions.defs.resources["dbt"]), outside an asset context, as
+`dbt.cli(["build", ..., "--indirect-selection", "buildable"], raise_on_error=False, manifest=...)`
+with the environment that assets/dbt/definitions.py's `_build` sets: the warehouse's TESSERA_DBT_*
+variables and DBT_TARGET_PATH at its partial-parse directory (`partial_parse_target(env)`, whose
+manifest.json, parsed for this warehouse, is the manifest passed). Its events are consumed as the
+incremental marts' asset consumes them (`.stream().fetch_row_counts()
+.fetch_column_metadata(with_column_lineage=False)`). So each command is a `dbt` subprocess started by
+dagster-dbt, which copies the partial-parse file into the invocation's own target directory
+(DBT_TARGET_PATH/<id>), and the wall time holds what a Dagster step pays around it (the adapter handle,
+the event stream, the row counts). The differences from an asset run:
+- the selection is passed as --select/--exclude (an asset context computes it from the asset's own);
+- events get asset keys from dagster-dbt's default translator (the project's TesseraDbtTranslator turns
+  code references on, which need the DbtProject only an asset context hands to the invocation);
+- --no-write-json is left out, so dbt writes run_results.json (and manifest.json) into the invocation's
+  target directory; the bench reads dbt's timings there and removes the directory;
+- dbt's log lines, which dagster-dbt echoes to stdout (Dagster's compute log), go to /dev/null.
 
-- setup (untimed, one-time): the raw indexes and the raw change log's triggers (on-run-start hooks),
-  and the views (`dbt run` of the view models; views read raw live and never need a refresh);
-- cold: `dbt run --full-refresh` of the stored models in a subprocess (every incremental mart rebuilt
-  from scratch); then a change (below) and one ingest tick (timed apart), and `dbt run` of the stored
-  models in a subprocess. Each command pays dbt's start-up (imports, manifest load: about 3.5 s here);
-- warm: a DbtSession parses the project once (session_start_s; its dbt threads keep one connection each
-  per command, assets/dbt/kept_connections.py) and runs an untimed warm-up (a refresh
-  with nothing to do: the first command in a process pays one-time costs), then in that process: `dbt
-  run --full-refresh` of the stored models, `dbt test` of them, then --repeat times: another change and
-  ingest tick, `dbt run` of the stored models (the refresh); then the tests, and --repeat - 1 more full
-  runs. Full and refresh run like for like, each as one dbt invocation over the same kept manifest; the
-  ratio is the median refresh over the median full run (each run's seconds are listed); one more
-  refresh runs right after a CHECKPOINT (refresh_after_checkpoint_s: every page it modifies is written
-  to the WAL whole once, as in a checkpoint cycle's first ticks);
-- change: --change of the journal entries edited in the source (a tenth soft-deleted), a few users
-  soft-deleted, attachments and tag links hard-deleted, a few study sessions and agent sessions
-  hard-deleted (the hard deletes reach the marts through the raw change log);
-- --verify: the refreshed marts are fingerprinted, rebuilt by a full run (warm), and compared.
+The dataset is generated into a source/warehouse pair (bench_dbt_app / bench_dbt_wh) on the embedded
+server and ingested; with --reuse a pair kept by an earlier --keep or --reuse run is used as it stands
+(generation at the default scale takes many minutes). Then:
 
-Every dbt command runs with --no-write-json, as in Dagster.
-ratio_warm_refresh_to_full = median warm refresh run / median warm full run, wall clock (target <= 0.10);
-ratio_cold_refresh_to_full the same for the subprocess runs; warm.ratio_refresh_with_tick_to_full also
-counts the ingest tick; *.ratio_dbt_execution_to_full compares dbt's own elapsed time of the two runs.
-Per-node seconds are dbt's execution time of each model and hook. Prints JSON.
+- setup (untimed): `dbt build` of the views (config.materialized:view), which also runs the project's
+  on-run-start hooks once, writes this warehouse's partial-parse file and loads dbt's adapter in this
+  process, so that no timed command pays a one-time cost;
+- --repeat times: full (`dbt build --full-refresh` of the stored models, i.e. everything but the views);
+  then `change_source` (--change of the journal entries edited, a tenth of them soft-deleted, a few users
+  soft-deleted, attachments, tag links, study sessions and agent sessions hard-deleted) and one ingest
+  tick (timed apart: tick_ingest_s); then refresh (`dbt build` of the stored models);
+- --verify: the refreshed marts are fingerprinted (row count and an order-independent md5 of each), rebuilt
+  by one more full build, fingerprinted again and compared: verify.equal and the marts that differ.
+
+For full and refresh (medians over the runs, each run listed):
+  wall_s               the invocation through dagster-dbt, from cli() until its event stream ends;
+  dbt_elapsed_s        run_results.json's elapsed_time (dbt's run after its start-up and parse);
+  startup_share        (wall_s - dbt_elapsed_s) / wall_s;
+  marts_execution_s    the sum of execution_time over the stored models (models materialized table or
+                       incremental: the marts), with each listed under marts_s; tests and hooks apart.
+ratio_marts_execution_refresh_to_full (the target: at most 0.15) and ratio_wall_refresh_to_full compare
+the medians. Prints JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import statistics
 import sys
 import time
+from contextlib import redirect_stdout
+from typing import Any, Mapping
 
 SOURCE_DB, WAREHOUSE_DB = "bench_dbt_app", "bench_dbt_wh"
 STORED = ["--exclude", "config.materialized:view"]
+VIEWS = ["--select", "config.materialized:view"]
+DAGSTER_FLAGS = ["--indirect-selection", "buildable"]  # what the dbt assets pass (assets/dbt/definitions.py)
+STORED_MATERIALIZATIONS = {"table", "incremental"}
+FAILED_STATUSES = {"error", "fail", "runtime error", "skipped"}
+TARGET_RATIO = 0.15  # the refresh's marts execution time over the full rebuild's
 VOLATILE_COLUMNS = {"computed_at", "_ingested_at"}  # differ between a refresh and a rebuild by design
 # Columns relative to the moment of reading (views and tables stamped with now()): never comparable between two reads.
 READ_TIME_COLUMNS = {"as_of", "assembled_at", "hours_to_expiry", "oldest_waiting_age_seconds"}
@@ -139,46 +159,6 @@ def change_source(source_url: str, share: float, seed: int) -> dict:
             "study_sessions_hard_deleted": study, "agent_sessions_hard_deleted": agent}
 
 
-def _timed_dbt(args: list[str], url: str) -> tuple[float, dict]:
-    """Seconds for `dbt <args>`, and per-node seconds from dbt's JSON log events. Runs with
-    --no-write-json, as Dagster's dbt assets do: writing manifest.json and run_results.json after
-    every invocation costs about two seconds, a fixed cost that refreshes need not pay."""
-    from assets.dbt.project import run_dbt
-
-    t = time.perf_counter()
-    result = run_dbt([*args, "--no-write-json", "--log-format", "json"], url=url, check=True)
-    seconds = round(time.perf_counter() - t, 2)
-    nodes = {}
-    for line in result.stdout.splitlines():
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        data = event.get("data", {})
-        if event.get("info", {}).get("name") in ("LogModelResult", "LogHookEndLine") and "execution_time" in data:
-            name = data.get("node_info", {}).get("node_name") or data.get("statement", "hook")
-            nodes[name] = round(float(data["execution_time"]), 2)
-        if event.get("info", {}).get("name") == "FinishedRunningStats" and "execution_time" in data:
-            nodes["dbt_execution_s"] = round(float(data["execution_time"]), 2)  # in-process: after startup/parse
-        if "rebuilding every key" in event.get("info", {}).get("msg", ""):
-            nodes.setdefault("forced_rebuild", []).append(event["info"]["msg"].split(":")[0])
-    return seconds, nodes
-
-
-def _wal(admin) -> tuple[int, float]:
-    """(full-page images, bytes) the server has written to the WAL so far."""
-    fpi, size = admin.execute("select wal_fpi, wal_bytes from pg_stat_wal").fetchone()
-    return int(fpi), float(size)
-
-
-def _log_rows(warehouse_url: str) -> dict:
-    """Rows in the raw change log by op (pruned at each run's start once every mart consumed them)."""
-    import psycopg
-
-    with psycopg.connect(warehouse_url) as conn:
-        return dict(conn.execute("select op, count(*) from tessera_meta.raw_deletions group by op").fetchall())
-
-
 def mart_fingerprints(warehouse_url: str, volatile: set[str] = VOLATILE_COLUMNS) -> dict[str, dict]:
     """Row count and an order-independent md5 of every mart (`volatile` and read-time columns left out)."""
     import psycopg
@@ -200,21 +180,108 @@ def mart_fingerprints(warehouse_url: str, volatile: set[str] = VOLATILE_COLUMNS)
     return out
 
 
-def _warm_run(session, args: list[str]) -> tuple[float, dict, list[str]]:
-    """Seconds for `dbt <args>` in the warm session, per-node seconds (and dbt's own elapsed time as
-    dbt_execution_s), and the marts that logged a forced rebuild."""
-    forced: list[str] = []
+def dbt_timings(run_results: Mapping[str, Any], manifest_nodes: Mapping[str, Mapping[str, Any]]) -> dict:
+    """dbt's own timings of one invocation (pure): run_results.json's elapsed_time, the execution_time of
+    each stored model (materialized table or incremental, per the invocation's manifest nodes) and their
+    sum, the tests' and hooks' sums, and the nodes that failed or were skipped."""
+    marts: dict[str, float] = {}
+    tests = hooks = 0.0
+    failed = []
+    for result in run_results["results"]:
+        unique_id = result["unique_id"]
+        seconds = float(result.get("execution_time") or 0.0)
+        kind = unique_id.split(".", 1)[0]
+        node = manifest_nodes.get(unique_id, {})
+        if result.get("status") in FAILED_STATUSES:
+            failed.append(unique_id)
+        if kind == "model" and node.get("config", {}).get("materialized") in STORED_MATERIALIZATIONS:
+            marts[node.get("name") or unique_id.rsplit(".", 1)[-1]] = round(seconds, 3)
+        elif kind in ("test", "unit_test"):
+            tests += seconds
+        elif kind == "operation":
+            hooks += seconds
+    return {"dbt_elapsed_s": round(float(run_results["elapsed_time"]), 3),
+            "marts_execution_s": round(sum(marts.values()), 3), "marts_s": dict(sorted(marts.items())),
+            "tests_execution_s": round(tests, 3), "hooks_execution_s": round(hooks, 3),
+            "nodes": len(run_results["results"]), "failed": sorted(failed)}
 
-    def watch(event) -> None:
-        if "rebuilding every key" in getattr(event.info, "msg", ""):
-            forced.append(event.info.msg.split(":")[0])
 
-    run = session.invoke(args, callbacks=[watch])
-    nodes: dict = {n.name if n.resource_type != "operation" else n.unique_id.split(".")[-1]: round(n.seconds, 2)
-                   for n in run.nodes.values()}
-    if run.execution_s is not None:
-        nodes["dbt_execution_s"] = round(run.execution_s, 2)
-    return round(run.seconds, 2), nodes, forced
+def ratio(part: float | None, whole: float | None) -> float | None:
+    """part / whole to three places; None when either is missing or whole is not positive (pure)."""
+    if part is None or whole is None or whole <= 0:
+        return None
+    return round(part / whole, 3)
+
+
+def startup_share(wall_s: float, dbt_elapsed_s: float) -> float | None:
+    """The share of the wall time spent outside dbt's own run: start-up, parse, event handling (pure)."""
+    return ratio(wall_s - dbt_elapsed_s, wall_s)
+
+
+def summarize(runs: list[dict]) -> dict:
+    """Medians of the runs' wall, elapsed, marts, tests and hooks seconds and start-up share, with the
+    per-mart seconds of the run nearest the median marts_execution_s, and the runs themselves (pure)."""
+    keys = ("wall_s", "dbt_elapsed_s", "startup_share", "marts_execution_s", "tests_execution_s", "hooks_execution_s")
+    out: dict = {k: round(statistics.median(r[k] for r in runs), 3) for k in keys}
+    typical = min(runs, key=lambda r: abs(r["marts_execution_s"] - out["marts_execution_s"]))
+    out["marts_s"] = typical["marts_s"]
+    out["runs"] = [{k: r[k] for k in ("wall_s", "dbt_elapsed_s", "marts_execution_s")} for r in runs]
+    return out
+
+
+def compare_fingerprints(refreshed: Mapping[str, Any], rebuilt: Mapping[str, Any]) -> dict:
+    """{"equal": bool, "differs": the marts whose fingerprint differs or that only one side has} (pure)."""
+    differs = sorted(m for m in refreshed.keys() | rebuilt.keys() if refreshed.get(m) != rebuilt.get(m))
+    return {"equal": not differs, "differs": differs}
+
+
+def dagster_dbt_resource():
+    """The DbtCliResource the dbt assets run with (one definition, read here, not rebuilt)."""
+    from assets.dbt.definitions import defs
+
+    return defs.resources["dbt"]
+
+
+def run_as_dagster(dbt, args: list[str], warehouse_url: str) -> dict:
+    """`dbt <args>` through dagster-dbt as the dbt assets run it (module docstring), against
+    `warehouse_url`: the wall seconds and dbt's own timings (dbt_timings). Raises with dbt's errors
+    when the command fails or a node fails or is skipped."""
+    from assets.dbt.project import dbt_env, partial_parse_target, temporary_environ
+
+    env = dbt_env(warehouse_url)
+    parsed = partial_parse_target(env)
+    # the manifest parsed for this warehouse: the project's target/manifest.json names the default
+    # database in every relation, and dagster-dbt's row counts and column queries would then reach
+    # across databases
+    manifest = parsed / "manifest.json"
+    environ = {**env, "DBT_TARGET_PATH": str(parsed)}
+    with temporary_environ(environ), open(os.devnull, "w") as sink, redirect_stdout(sink):
+        started = time.perf_counter()
+        invocation = dbt.cli([*args, *DAGSTER_FLAGS], raise_on_error=False, manifest=manifest)
+        for _ in invocation.stream().fetch_row_counts().fetch_column_metadata(with_column_lineage=False):
+            pass
+        wall = time.perf_counter() - started
+        error = invocation.get_error()
+    try:
+        if error is not None:
+            raise RuntimeError(f"dbt {' '.join(args)} failed: {error}")
+        run_results = invocation.get_artifact("run_results.json")
+        nodes = invocation.get_artifact("manifest.json")["nodes"]
+    finally:
+        shutil.rmtree(invocation.target_path, ignore_errors=True)
+    timings = dbt_timings(run_results, nodes)
+    if timings["failed"]:
+        raise RuntimeError(f"dbt {' '.join(args)}: nodes failed or skipped: {', '.join(timings['failed'])}")
+    return {"wall_s": round(wall, 3), **timings, "startup_share": startup_share(wall, timings["dbt_elapsed_s"])}
+
+
+def _tick(source_url: str, warehouse_url: str) -> float:
+    """Seconds of one ingest tick."""
+    from assets.ingest.pipeline import sync_all
+
+    started = time.perf_counter()
+    sync_all(source_url, warehouse_url)
+    return round(time.perf_counter() - started, 3)
 
 
 def main(argv: list[str]) -> dict:
@@ -222,152 +289,79 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--change", type=float, default=0.01)
-    parser.add_argument("--repeat", type=int, default=3, help="warm refreshes (and full runs) to take the median of")
+    parser.add_argument("--change", type=float, default=0.01,
+                        help="share of the journal entries changed before a refresh")
+    parser.add_argument("--repeat", type=int, default=3, help="full rebuilds and refreshes to take the median of")
     parser.add_argument("--keep", action="store_true", help="keep the bench databases")
     parser.add_argument("--reuse", action="store_true",
                         help="use the kept bench databases as they stand (create and keep them when absent)")
     parser.add_argument("--verify", action="store_true",
-                        help="after the refresh, rebuild from scratch and compare every mart")
+                        help="after the last refresh, rebuild from scratch and compare every mart")
     args = parser.parse_args(argv)
     repeat = max(1, args.repeat)
 
-    from assets.dbt.project import ensure_manifest, run_dbt
-    from assets.dbt.runner import DbtSession
-    from assets.ingest.pipeline import sync_all
+    from assets.dbt.project import ensure_manifest
     from sources.generator import generate
 
     ensure_manifest()
-    figures: dict = {"users": args.users, "days": args.days, "seed": args.seed, "change_share": args.change}
+    dbt = dagster_dbt_resource()
+    figures: dict = {"users": args.users, "days": args.days, "seed": args.seed, "change_share": args.change,
+                     "repeat": repeat, "invocation": ["dbt", "build", *DAGSTER_FLAGS, "[--full-refresh]", *STORED]}
     reused = _reusable("dbt") if args.reuse else None
     if reused:
         source_url, warehouse_url, server = reused
         figures["reused"] = True
-        sync_all(source_url, warehouse_url)  # converge whatever an earlier run left behind
-        # every run soft-deletes a few users for good: a pair kept for many runs drifts from the
-        # generated dataset (and its full rebuild shrinks), which this shows
         import psycopg
 
+        # every run soft-deletes a few users for good: a pair kept for many runs drifts from the
+        # generated dataset (and its full rebuild shrinks), which this shows
         with psycopg.connect(source_url) as conn:
             live, generated = conn.execute(
                 "select count(*) filter (where deleted_at is null), count(*) from mindflow.users").fetchone()
         figures["reused_live_users"] = live
-        if live < 0.9 * generated:  # the refreshes cost the same, the full rebuild less: the ratio skews
+        if live < 0.9 * generated:
             print(f"bench dbt: the reused dataset has {live} live users of the {generated} generated; "
                   "regenerate it (without --reuse) for figures at full size", file=sys.stderr)
     else:
         source_url, warehouse_url, server = _fresh_databases("dbt")
         figures["reused"] = False
     keep = args.keep or args.reuse
-    session = None
     try:
-        if not reused:
-            t = time.perf_counter()
+        if reused:
+            figures["initial_ingest_s"] = _tick(source_url, warehouse_url)  # converge what an earlier run left
+        else:
+            started = time.perf_counter()
             generate(source_url, users=args.users, days=args.days, seed=args.seed)
-            figures["generate_s"] = round(time.perf_counter() - t, 2)
-            t = time.perf_counter()
-            sync_all(source_url, warehouse_url)
-            figures["initial_ingest_s"] = round(time.perf_counter() - t, 2)
+            figures["generate_s"] = round(time.perf_counter() - started, 2)
+            figures["initial_ingest_s"] = _tick(source_url, warehouse_url)
 
-        # warm dbt's parse cache for this environment, so no cold run pays a full parse
-        run_dbt(["parse", "--quiet"], url=warehouse_url, check=True)
-        # one-time setup before timing (on-run-start hooks): raw indexes, the raw change log's triggers
-        figures["raw_index_setup_s"], _ = _timed_dbt(["run-operation", "tessera_ensure_raw_indexes"], warehouse_url)
-        figures["deletion_log_setup_s"], _ = _timed_dbt(["run-operation", "tessera_ensure_deletion_log"], warehouse_url)
-        figures["views_run_s"], _ = _timed_dbt(["run", "--select", "config.materialized:view"], warehouse_url)
-
-        # cold: one `dbt` subprocess per command (start-up, imports and manifest load each time)
-        cold: dict = {}
-        cold["full_run_s"], full_nodes = _timed_dbt(["run", "--full-refresh", *STORED], warehouse_url)
-        cold["full_run_nodes_s"] = {k: v for k, v in full_nodes.items() if not isinstance(v, float) or v >= 0.5}
-        cold["changes"] = change_source(source_url, args.change, args.seed)
-        t = time.perf_counter()
-        sync_all(source_url, warehouse_url)
-        cold["tick_ingest_s"] = round(time.perf_counter() - t, 2)
-        cold["tick_change_log_rows"] = _log_rows(warehouse_url)
-        refresh = ["run", *STORED]
-        cold["refresh_run_s"], tick_nodes = _timed_dbt(refresh, warehouse_url)
-        cold["refresh_run_nodes_s"] = tick_nodes
-        cold["ratio_refresh_run_to_full"] = round(cold["refresh_run_s"] / cold["full_run_s"], 3)
-        full_exec, tick_exec = full_nodes.get("dbt_execution_s"), tick_nodes.get("dbt_execution_s")
-        if full_exec and tick_exec:
-            cold["ratio_dbt_execution_to_full"] = round(tick_exec / full_exec, 3)
-        figures["cold"] = cold
-
-        # warm: one in-process session (parsed once), both runs like for like
-        t = time.perf_counter()
-        session = DbtSession(warehouse_url)
-        warm: dict = {"session_start_s": round(time.perf_counter() - t, 2)}
-        # untimed warm-up: the session's first command pays one-time costs (dbt's lazy imports, macro
-        # templates compiled once per process); here a refresh with nothing to do (the marts are current)
-        warm["warmup_run_s"], _, _ = _warm_run(session, ["run", *STORED])
-        fulls, full_execs, refreshes, refresh_execs, ticks = [], [], [], [], []
-        seconds, full_nodes, _ = _warm_run(session, ["run", "--full-refresh", *STORED])
-        fulls.append(seconds)
-        full_execs.append(full_nodes.get("dbt_execution_s"))
-        warm["full_run_nodes_s"] = full_nodes
-        warm["full_test_s"], _, _ = _warm_run(session, ["test", *STORED])
+        figures["setup_views_wall_s"] = run_as_dagster(dbt, ["build", *VIEWS], warehouse_url)["wall_s"]
+        fulls, refreshes, ticks = [], [], []
         for i in range(repeat):
-            changes = change_source(source_url, args.change, args.seed + 1 + i)
-            t = time.perf_counter()
-            sync_all(source_url, warehouse_url)
-            ticks.append(round(time.perf_counter() - t, 2))
+            fulls.append(run_as_dagster(dbt, ["build", "--full-refresh", *STORED], warehouse_url))
+            changes = change_source(source_url, args.change, args.seed + i)
             if i == 0:
-                warm["changes"] = changes
-                warm["tick_change_log_rows"] = _log_rows(warehouse_url)
-            seconds, tick_nodes, forced = _warm_run(session, refresh)
-            refreshes.append(seconds)
-            refresh_execs.append(tick_nodes.get("dbt_execution_s"))
-            if i == 0:
-                warm["refresh_run_nodes_s"] = tick_nodes
-            if forced:
-                warm.setdefault("forced_rebuild", []).extend(forced)
-        # one more refresh right after a CHECKPOINT: every page it modifies then goes to the WAL whole
-        # (a full-page image), as when ticks touch pages no earlier write of the checkpoint cycle
-        # touched; the refreshes above mostly modify pages the full rebuild wrote since the server's
-        # last checkpoint, which need no image
-        change_source(source_url, args.change, args.seed + 1 + repeat)
-        sync_all(source_url, warehouse_url)
-        with _admin(server) as admin:
-            admin.execute("checkpoint")
-            wal_before = _wal(admin)
-        warm["refresh_after_checkpoint_s"], _, _ = _warm_run(session, refresh)
-        with _admin(server) as admin:
-            wal_after = _wal(admin)
-        warm["refresh_after_checkpoint_wal"] = {"full_page_images": wal_after[0] - wal_before[0],
-                                                "mb": round((wal_after[1] - wal_before[1]) / 1e6, 1)}
-        # the marts as the refreshes left them, before the tests and any later full run
-        refreshed = mart_fingerprints(warehouse_url) if args.verify else None
-        warm["refresh_test_s"], _, _ = _warm_run(session, ["test", *STORED])
-        for _ in range(repeat - 1):
-            seconds, nodes, _ = _warm_run(session, ["run", "--full-refresh", *STORED])
-            fulls.append(seconds)
-            full_execs.append(nodes.get("dbt_execution_s"))
-        warm["full_runs_s"], warm["refresh_runs_s"], warm["tick_ingest_runs_s"] = fulls, refreshes, ticks
-        warm["full_run_s"], warm["refresh_run_s"] = statistics.median(fulls), statistics.median(refreshes)
-        warm["tick_ingest_s"] = statistics.median(ticks)
-        warm["ratio_refresh_run_to_full"] = round(warm["refresh_run_s"] / warm["full_run_s"], 3)
-        warm["ratio_refresh_runs_to_median_full"] = [round(r / warm["full_run_s"], 3) for r in refreshes]
-        warm["ratio_refresh_after_checkpoint_to_full"] = round(warm["refresh_after_checkpoint_s"] / warm["full_run_s"], 3)
-        warm["ratio_refresh_with_tick_to_full"] = round(
-            (warm["tick_ingest_s"] + warm["refresh_run_s"]) / warm["full_run_s"], 3)
-        if all(full_execs) and all(refresh_execs):
-            warm["ratio_dbt_execution_to_full"] = round(
-                statistics.median(refresh_execs) / statistics.median(full_execs), 3)
-        figures["warm"] = warm
-        figures["ratio_warm_refresh_to_full"] = warm["ratio_refresh_run_to_full"]
-        figures["ratio_cold_refresh_to_full"] = cold["ratio_refresh_run_to_full"]
-        figures["target_ratio"] = 0.10
+                figures["changes"] = changes
+            ticks.append(_tick(source_url, warehouse_url))
+            refreshes.append(run_as_dagster(dbt, ["build", *STORED], warehouse_url))
+        full, refresh = summarize(fulls), summarize(refreshes)
+        refresh["tick_ingest_s"] = round(statistics.median(ticks), 3)
+        figures["full"], figures["refresh"] = full, refresh
+        figures["ratio_marts_execution_refresh_to_full"] = ratio(refresh["marts_execution_s"],
+                                                                 full["marts_execution_s"])
+        figures["ratio_wall_refresh_to_full"] = ratio(refresh["wall_s"], full["wall_s"])
+        figures["ratio_dbt_elapsed_refresh_to_full"] = ratio(refresh["dbt_elapsed_s"], full["dbt_elapsed_s"])
+        figures["target_ratio_marts_execution"] = TARGET_RATIO
+        figures["meets_target"] = (figures["ratio_marts_execution_refresh_to_full"] is not None
+                                   and figures["ratio_marts_execution_refresh_to_full"] <= TARGET_RATIO)
 
         if args.verify:
-            figures["verify_full_run_s"], _, _ = _warm_run(session, ["run", "--full-refresh", *STORED])
-            rebuilt = mart_fingerprints(warehouse_url)
-            figures["verify_marts_equal"] = refreshed == rebuilt
-            figures["verify_differs"] = sorted(m for m in rebuilt if refreshed.get(m) != rebuilt[m])
+            refreshed = mart_fingerprints(warehouse_url)
+            rebuild = run_as_dagster(dbt, ["build", "--full-refresh", *STORED], warehouse_url)
+            figures["verify"] = {**compare_fingerprints(refreshed, mart_fingerprints(warehouse_url)),
+                                 "full_wall_s": rebuild["wall_s"]}
         figures["mart_rows"] = {m: f["rows"] for m, f in mart_fingerprints(warehouse_url).items()}
     finally:
-        if session is not None:
-            session.close()
         if not keep:
             _drop(server, [SOURCE_DB, WAREHOUSE_DB])
     print(json.dumps(figures, indent=2, default=str))
