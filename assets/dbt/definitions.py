@@ -55,11 +55,11 @@ def build_definitions() -> dg.Definitions:
         retry_policy=dg.RetryPolicy(max_retries=1, delay=10),
     )
     def dbt_incremental_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        """Incremental read views: each run replaces only the keys touched since the last run."""
-        # Column schemas yes, column lineage no: after the first build these models' SQL reads the
-        # touched-keys tables their pre-hook writes (macros/incremental.sql: tessera_touched__<model>),
-        # which are not dbt nodes, so dagster-dbt gives sqlglot no schema for them and every refresh
-        # logged "Cannot resolve ... due to missing source schemas" with a traceback.
+        """Incremental read views: each run replaces only the keys the change feed says were touched
+        since the last run (macros/change_feed.sql)."""
+        # Column schemas yes, column lineage no: the changed_<mart> models these marts read join
+        # tessera_meta.change_feed, which is no dbt node, so dagster-dbt would give sqlglot no schema
+        # for it and log "Cannot resolve ... due to missing source schemas" on every refresh.
         yield from _build(context, dbt, column_lineage=False)
 
     @dbt_assets(

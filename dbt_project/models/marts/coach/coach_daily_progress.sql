@@ -1,13 +1,11 @@
 -- The study coach's progress (seed 002 progress_snapshots: streak days, completed tasks, study
 -- minutes) derived per learner and day from tasks and study sessions rather than trusting the
 -- app-written snapshots. streak_days: consecutive active days ending on that day.
--- Strategy: incremental, key replacement; the unit of replacement is the learner (a streak depends on
--- every earlier day of the learner): a refresh recomputes all days of the learners touched by a
--- changed learner, session, plan or task (see coach_daily_progress_changed_keys), one learner's year
--- being a few hundred small rows; of those, only the days whose row changes are rewritten
--- (settle_rows, macros/incremental.sql: a deleted session rewrites its day and the streak days after
--- it, not the learner's year). Hard-deleted learners, sessions, tasks and plans reach it through the
--- raw change log (macros/raw_deletions.sql: the OLD row names the learner or the plan).
+-- Strategy: incremental, dbt's delete+insert on (user_id, day); the unit of replacement is the learner
+-- (a streak depends on every earlier day of the learner): a refresh recomputes all days of the learners
+-- that changed_coach_daily_progress lists from the change feed (macros/change_feed.sql), one learner's year being a few
+-- hundred small rows. Deleted learners, sessions, plans and tasks arrive as tombstones naming the
+-- learner or the plan.
 -- depends_on: {{ ref('changed_coach_daily_progress') }}
 -- refs inside its incremental branch:
 -- depends_on: {{ ref('stg_coach__users') }}

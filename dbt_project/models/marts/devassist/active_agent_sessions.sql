@@ -2,10 +2,10 @@
 -- their governance approvals and rejections. A session running without an approved pre_agent_spawn or
 -- consensus_check event (what the seed's check_governance_approval trigger forbids, and a loose app lets
 -- through) stays, flagged running_without_approval, with its quarantine rules in quality_issues.
--- Strategy: incremental, key replacement on agent_session_id. Sessions move through statuses and
--- collect governance events one at a time; a refresh rewrites the sessions touched by a changed
--- session or event, which also drops sessions that left the active statuses; hard-deleted sessions
--- and events touch their session through the raw change log (macros/raw_deletions.sql).
+-- Strategy: incremental, dbt's delete+insert on agent_session_id. Sessions move through statuses and
+-- collect governance events one at a time; a refresh rewrites the sessions changed_active_agent_sessions
+-- lists from the change feed (macros/change_feed.sql) (a changed or deleted session or event), which also drops sessions
+-- that left the active statuses.
 -- depends_on: {{ ref('changed_active_agent_sessions') }}
 -- refs inside its incremental branch:
 -- depends_on: {{ ref('stg_devassist__agent_sessions') }}

@@ -1,9 +1,9 @@
 -- The seed's user_activity_summary view (003): active users with their agent-session totals.
--- Strategy: incremental, key replacement on user_id. One row per developer aggregated over their
+-- Strategy: incremental, dbt's delete+insert on user_id. One row per developer aggregated over their
 -- sessions (every session counts, those breaking a quality rule too: their cost is real; flagged_sessions
--- says how many): a refresh re-aggregates the developers whose row or any session changed. Sessions are
--- hard-deleted by the product's retention (cleanup_old_data): the raw change log keeps each deleted
--- session's OLD row, whose user_id is touched (macros/raw_deletions.sql); deleted developers likewise.
+-- says how many): a refresh re-aggregates the developers changed_user_activity_summary lists from the
+-- change feed (macros/change_feed.sql). Sessions hard-deleted by the product's retention (cleanup_old_data) arrive
+-- as tombstones naming their developer.
 -- depends_on: {{ ref('changed_user_activity_summary') }}
 -- refs inside its incremental branch:
 -- depends_on: {{ ref('stg_devassist__users') }}

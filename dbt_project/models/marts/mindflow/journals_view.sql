@@ -1,13 +1,10 @@
 -- The seed's journals_view (004): live entries of live users with tags and attachments as JSON.
--- Strategy: incremental, key replacement on id. It is the largest read view (one wide row per entry)
--- and each app write touches a handful of entries, so a refresh rewrites only the entries touched
--- by changed raw rows (entry, user, tag links, tags, attachments, quarantine) and drops entries that
--- are soft-deleted, of a deleted user, or hard-deleted. An entry breaking a quality rule stays,
--- flagged (has_quality_issues, quality_issues); a quarantine change touches it. A touched entry that is still
--- live is updated in place (settle_rows), in pages kept 20% free (fillfactor): an edit of its text
--- or word count is then a HOT update, with no index upkeep (the seed's indexes only; no index on
--- _ingested_at, which every refreshed row changes). Hard-deleted entries, tag links,
--- attachments, tags and users reach it through the raw change log (macros/raw_deletions.sql).
+-- Strategy: incremental, dbt's delete+insert on id. It is the largest read view (one wide row per entry)
+-- and each app write touches a handful of entries, so a refresh rewrites only the entries
+-- changed_journals_view lists from the change feed (macros/change_feed.sql): changed or deleted entries, tag links,
+-- tags, attachments and users, and quarantine changes; entries soft-deleted, of a deleted user, or
+-- hard-deleted are taken out and not re-inserted. An entry breaking a quality rule stays, flagged
+-- (has_quality_issues, quality_issues).
 -- Its blocking relationships test (user_id -> user_profile_view.id) needs user_profile_view built first:
 -- declared here so the profile view is an ancestor, and `--indirect-selection buildable` runs the
 -- test whenever journals_view is built alone (a daemon refresh), instead of skipping it.

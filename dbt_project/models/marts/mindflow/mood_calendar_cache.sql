@@ -2,14 +2,10 @@
 -- entries, with the day-by-day calendar [{date, mood, hasEntry}] for every day of the month.
 -- Private entries count (DESIGN rule 2: they may appear in the user's own calendar); so do entries
 -- breaking a quality rule, counted in flagged_entry_count.
--- Strategy: incremental, key replacement on (user_id, year, month). An app write touches one month of
--- one user; a refresh rebuilds only touched months (see mood_calendar_cache_changed_keys: the new
--- month of a changed entry, and the old month of a hard-deleted or re-dated one from the raw change
--- log), drops the months of deleted users and months left without live entries. A month touched only
--- through days whose live entries' moods the stored calendar already shows is kept as it is (an edit
--- of an entry's text changes no calendar; mood_calendar_cache_settle_unchanged): only its _ingested_at
--- follows the raw rows. That update is a HOT update (no index entry written): no index on _ingested_at
--- (the seed has none) and pages kept 30% free (fillfactor; a row holds a month's calendar, ~1.5 kB).
+-- Strategy: incremental, dbt's delete+insert on (user_id, year, month). An app write touches one month
+-- of one user; a refresh rebuilds the months changed_mood_calendar_cache lists from the change feed
+-- (macros/change_feed.sql): the old and new month of a changed, deleted or re-dated entry, and every month of a
+-- changed user; months left without live entries are taken out and not re-inserted.
 -- depends_on: {{ ref('changed_mood_calendar_cache') }}
 -- refs inside its incremental branch:
 -- depends_on: {{ ref('stg_mindflow__journal_entries') }}

@@ -3,10 +3,10 @@
 -- password_hash never leaves staging. The app's streak figures (user_streaks) are shown as the app
 -- keeps them, even when the row breaks streak_consistent (flagged in streak_quality_issues), and beside
 -- them the same figures recomputed from the user's live entries (int_mindflow__entry_streaks).
--- Strategy: incremental, key replacement on id: a refresh rewrites the users whose row, streaks,
--- settings, consent or entries changed, and every row computed on an earlier day (joined_days_ago moves
--- with the calendar), so the daily first refresh is a full pass over one row per user; hence
--- refresh_when_idle: a refresh runs even when no raw row changed (macros/incremental.sql).
+-- Strategy: incremental, dbt's delete+insert on id: a refresh rewrites the users
+-- changed_user_profile_view lists from the change feed (macros/change_feed.sql) (their row, streaks, settings,
+-- consent or entries changed), and every row computed on an earlier day (joined_days_ago moves with the
+-- calendar; the pre-hook's stale condition), so the day's first refresh is a pass over one row per user.
 -- depends_on: {{ ref('changed_user_profile_view') }}
 -- refs inside its incremental branch:
 -- depends_on: {{ ref('stg_mindflow__users') }}

@@ -1,8 +1,7 @@
 -- Per legacy: stories by visibility and by type, distinct contributors, and the latest story.
--- Strategy: incremental, key replacement on legacy_id. One row per legacy aggregated over its stories
--- (a handful per legacy): a refresh re-aggregates the legacies whose row or any story changed.
--- Hard-deleted stories and legacies, and a story moved to another legacy, touch the old legacy
--- through the raw change log (macros/raw_deletions.sql).
+-- Strategy: incremental, dbt's delete+insert on legacy_id. One row per legacy aggregated over its stories
+-- (a handful per legacy): a refresh re-aggregates the legacies changed_legacy_story_summary lists from the
+-- change feed (macros/change_feed.sql); a story moved to another legacy touches both (its before and after images).
 -- depends_on: {{ ref('changed_legacy_story_summary') }}
 -- refs inside its incremental branch:
 -- depends_on: {{ ref('stg_mosaic__legacies') }}

@@ -3,13 +3,11 @@
 -- read side joins this table on the user it runs for. A story breaking a quality rule (quarantined:
 -- empty content, an approval without approver...) is granted to its own submitter only, flagged
 -- has_quality_issues, so the author sees what needs fixing while no one else reads it.
--- Strategy: incremental on two key axes (macros/incremental.sql story_access_replace_keys). A grant
--- depends on the story, its legacy, the legacy's groups and persons (and FAMILY_OF edges), and the
--- user. A refresh re-grants every story touched through the first four (all its readers) and every
--- touched user (all their stories), so a new account costs one user's grants, not a rebuild.
--- Hard deletes come from the raw change log (macros/raw_deletions.sql): a deleted story or user is a
--- touched key; a deleted or moved legacy, group, person or FAMILY_OF edge touches the stories of the
--- legacy its OLD row names.
+-- Strategy: incremental on two key axes, dbt's delete+insert on (user_id, story_id). A grant depends on
+-- the story, its legacy, the legacy's groups and persons (and FAMILY_OF edges), and the user. A refresh
+-- re-grants every story changed_story_access__stories lists (touched through the first four, old and
+-- new legacy) and every user changed_story_access__users lists, from the change feed (macros/change_feed.sql), so a
+-- new account costs one user's grants, not a rebuild.
 -- depends_on: {{ ref('changed_story_access__stories') }}
 -- depends_on: {{ ref('changed_story_access__users') }}
 -- refs inside its incremental branch:

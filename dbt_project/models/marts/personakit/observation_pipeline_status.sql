@@ -1,9 +1,9 @@
 -- PersonaKit observation pipeline per live person: observations per processing status and source
 -- type, the oldest pending observation, the latest observation.
--- Strategy: incremental, key replacement on person_id. Statuses move (pending -> approved/processed/
--- rejected) one observation at a time: a refresh re-aggregates the persons whose row or any
--- observation changed (a soft-deleted person is touched and not re-inserted). Hard-deleted
--- observations and persons touch their person through the raw change log (macros/raw_deletions.sql).
+-- Strategy: incremental, dbt's delete+insert on person_id. Statuses move (pending -> approved/processed/
+-- rejected) one observation at a time: a refresh re-aggregates the persons
+-- changed_observation_pipeline_status lists from the change feed (macros/change_feed.sql) (a soft-deleted person is
+-- taken out and not re-inserted).
 -- depends_on: {{ ref('changed_observation_pipeline_status') }}
 -- refs inside its incremental branch:
 -- depends_on: {{ ref('stg_personakit__persons') }}
