@@ -140,6 +140,16 @@ def ingested(seeded) -> TestDatabases:
     return seeded
 
 
+@pytest.fixture
+def modelled(ingested) -> TestDatabases:
+    """`ingested` with the dbt project's views built (staging, intermediate, the changed_<mart> and
+    eligibility models): what the Python areas read instead of raw_* tables."""
+    from assets.dbt.project import run_dbt
+
+    run_dbt(["run", "--select", "config.materialized:view"], url=ingested.warehouse_url, check=True)
+    return ingested
+
+
 def compute_persona_stores(warehouse_url: str) -> None:
     """The persona stores (traits, knowledge, graph metadata) from an ingested warehouse, as of now."""
     import psycopg
