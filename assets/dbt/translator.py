@@ -7,7 +7,7 @@ from typing import Any, Mapping
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
-LAYERS = ("staging", "intermediate", "changes", "marts")
+LAYERS = ("staging", "intermediate", "changes", "eligibility", "marts")
 
 
 def source_asset_key(source_name: str, table_name: str) -> list[str]:
