@@ -22,7 +22,7 @@ REQUIRED_PLOTS = {
     "03_governance.ipynb": {"governance-cost-over-time"},           # the AI Development Assistant
     "08_personakit.ipynb": {"trait-radar"},                         # PersonaKit
 }
-NOTEBOOK_STORES = ("dbt_staging", "dbt_intermediate", "dbt_marts", "mood", "persona/trait_matrix",
+NOTEBOOK_STORES = ("dbt_staging", "dbt_eligibility", "dbt_changes", "dbt_intermediate", "dbt_marts", "mood", "persona/trait_matrix",
                    "persona/knowledge_entries", "persona/graph_metadata", "search/journal_entries")
 
 

@@ -27,7 +27,7 @@ ERASURES = dg.AssetKey(["tessera_meta", "erasures"])
 RETENTION = dg.AssetKey(["tessera_meta", "retention_log"])
 BI_ACCESS = dg.AssetKey(["tessera_meta", "bi_access"])
 # what the end-to-end tests materialize (materialize_all patterns: asset key, schema or group)
-STORES = ("dbt_staging", "dbt_intermediate", "dbt_marts", "mood", "vectors/journal_entries",
+STORES = ("dbt_staging", "dbt_eligibility", "dbt_changes", "dbt_intermediate", "dbt_marts", "mood", "vectors/journal_entries",
           "search/journal_entries", "persona/trait_matrix", "persona/knowledge_entries")
 
 

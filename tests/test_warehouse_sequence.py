@@ -20,7 +20,7 @@ from assets.operations import bi_access, erasure
 from test_operations import relations_holding
 
 SEED = {"users": 8, "days": 10, "seed": 11}
-STEPS = ("quality/quarantine", "dbt_staging", "dbt_intermediate", "dbt_marts", "mood",
+STEPS = ("quality/quarantine", "dbt_staging", "dbt_eligibility", "dbt_changes", "dbt_intermediate", "dbt_marts", "mood",
          "tessera_meta/erasures", "tessera_meta/bi_access")
 PRIVATE_CANARY = "zqxprivatecanary"
 MOODS = ("ecstatic", "happy", "neutral", "sad", "anxious", "angry")
