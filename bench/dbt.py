@@ -284,7 +284,8 @@ def refresh_selection(products: list[str]) -> list[str]:
     their tables, and the marts' eager automation requests what lies downstream)."""
     if not products:
         return ["--select", "none_changed", *STORED]  # a selector that matches nothing
-    return ["--select", *(f"source:raw_{p}+" for p in sorted(products)), *STORED]
+    # one --select value, its selectors separated by spaces (dagster-dbt reads one value per flag)
+    return ["--select", " ".join(f"source:raw_{p}+" for p in sorted(products)), *STORED]
 
 
 def changed_products(warehouse_url: str) -> list[str]:
