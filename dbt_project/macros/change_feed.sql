@@ -93,10 +93,14 @@
     {%- if execute -%}
         {%- set marts = feed_consumers() -%}
         {%- if marts -%}
-            {%- do run_query("delete from tessera_meta.change_feed where position <= ("
+            {#- a DO block: the statement would not parse on a warehouse ingest has not written to yet -#}
+            {%- do run_query("do $feed_prune$ begin "
+                             ~ "if to_regclass('tessera_meta.change_feed') is not null then "
+                             ~ "delete from tessera_meta.change_feed where position <= ("
                              ~ "select min(position) from tessera_meta.feed_cursors "
                              ~ "where consumer in ('" ~ marts | join("', '") ~ "') "
-                             ~ "having count(*) = " ~ marts | length ~ "); commit;") -%}
+                             ~ "having count(*) = " ~ marts | length ~ "); "
+                             ~ "end if; end $feed_prune$; commit;") -%}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
