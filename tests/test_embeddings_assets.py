@@ -12,7 +12,7 @@ from assets.embeddings.definitions import defs
 from assets.embeddings.resources import EmbeddingModel
 from orchestration.resources import WarehouseDatabase
 
-from test_embeddings_store import RAW_DDL, add_entry, add_user, all_vector_source_ids, encoder  # noqa: F401
+from test_embeddings_store import add_entry, add_user, all_vector_source_ids, encoder, make_empty_warehouse  # noqa: F401
 
 
 def test_definitions_snapshot():
@@ -45,13 +45,14 @@ def _materialize(encoder):
 
 
 def test_assets_materialize_in_process_with_metadata(databases, encoder):
+    make_empty_warehouse(databases)
     with psycopg.connect(databases.warehouse_url) as wh:
-        wh.execute(RAW_DDL)
         alice, bob = add_user(wh), add_user(wh, private_mode=True)
         kept = add_entry(wh, alice, "We planted tomatoes and basil in the garden.")
         hidden = add_entry(wh, bob, "zqcanarymaterialize private mode entry")
-        wh.execute("INSERT INTO raw_mosaic.legacies VALUES ('00000000-0000-0000-0000-000000000001')")
-        wh.execute("INSERT INTO raw_mosaic.stories VALUES (gen_random_uuid(), '00000000-0000-0000-0000-000000000001',"
+        wh.execute("INSERT INTO raw_mosaic.legacies (id) VALUES ('00000000-0000-0000-0000-000000000001')")
+        wh.execute("INSERT INTO raw_mosaic.stories (id, legacy_id, title, content)"
+                   " VALUES (gen_random_uuid(), '00000000-0000-0000-0000-000000000001',
                    " 'The lake', 'Every summer at the lake he taught us to swim.')")
         wh.commit()
 
