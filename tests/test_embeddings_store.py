@@ -23,10 +23,10 @@ from assets.embeddings.store import EmbeddingDimensionError, content_hash, sync_
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VECTOR_TABLES = [s.table for s in SOURCES]
 
-def make_empty_warehouse(databases) -> None:
-    """Empty raw copies of every source table (an ingest of the empty migrated source) and the dbt views
-    over them that the embeddings read (eligibility models and their staging views); tests then write
-    hand-made rows into the raw copies, which the views read live."""
+def ingest_with_views(databases) -> None:
+    """An ingest of the source (raw copies of every source table; empty ones for the empty migrated source)
+    and the dbt views over them that the embeddings read (eligibility models and their staging views).
+    Tests may then write hand-made rows into the raw copies, which the views read live."""
     from assets.dbt.project import run_dbt
     from assets.ingest.pipeline import sync_all
 
@@ -65,7 +65,7 @@ def second_encoder(encoder):
 
 @pytest.fixture
 def wh(databases):
-    make_empty_warehouse(databases)
+    ingest_with_views(databases)
     with psycopg.connect(databases.warehouse_url) as conn:
         yield conn
 

@@ -22,11 +22,12 @@ def test_asset_graph_snapshot():
             graph[tuple(spec.key.path)] = (spec.group_name, sorted(tuple(d.asset_key.path) for d in spec.deps))
     assert graph == {
         ("search", "journal_entries"): ("search", sorted([
-            ("raw_mindflow", "journal_entries"), ("raw_mindflow", "users"), ("raw_mindflow", "user_settings"),
-            ("raw_mindflow", "tags"), ("raw_mindflow", "journal_entry_tags"), ("vectors", "journal_entries")])),
+            ("eligibility", "eligible_journal_entries"), ("staging", "stg_mindflow__tags"),
+            ("staging", "stg_mindflow__journal_entry_tags"), ("vectors", "journal_entries")])),
         ("search", "mosaic_stories"): ("search", sorted([
-            ("raw_mosaic", "stories"), ("raw_mosaic", "legacies"), ("raw_mosaic", "groups"), ("raw_mosaic", "persons"),
-            ("raw_mosaic", "person_relationships"), ("vectors", "mosaic_stories")])),
+            ("eligibility", "eligible_mosaic_stories"), ("staging", "stg_mosaic__legacies"),
+            ("staging", "stg_mosaic__groups"), ("staging", "stg_mosaic__persons"),
+            ("staging", "stg_mosaic__person_relationships"), ("vectors", "mosaic_stories")])),
     }
     assert isinstance(defs, dg.Definitions)
 
