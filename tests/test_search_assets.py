@@ -26,8 +26,7 @@ def test_asset_graph_snapshot():
             ("staging", "stg_mindflow__journal_entry_tags"), ("vectors", "journal_entries")])),
         ("search", "mosaic_stories"): ("search", sorted([
             ("eligibility", "eligible_mosaic_stories"), ("staging", "stg_mosaic__legacies"),
-            ("staging", "stg_mosaic__groups"), ("staging", "stg_mosaic__persons"),
-            ("staging", "stg_mosaic__person_relationships"), ("vectors", "mosaic_stories")])),
+            ("intermediate", "int_mosaic__story_grants"), ("vectors", "mosaic_stories")])),
     }
     assert isinstance(defs, dg.Definitions)
 

@@ -20,7 +20,7 @@ MINDFLOW_TABLES = ("users", "user_settings", "journal_entries", "tags", "journal
 MOSAIC_TABLES = ("users", "legacies", "stories", "groups", "persons", "person_relationships")
 # The dbt views the search documents read, with the staging views beneath them.
 VIEWS = {"mindflow": "+eligible_journal_entries stg_mindflow__journal_entry_tags stg_mindflow__tags",
-         "mosaic": "+eligible_mosaic_stories stg_mosaic__groups stg_mosaic__persons stg_mosaic__person_relationships"}
+         "mosaic": "+eligible_mosaic_stories +int_mosaic__story_grants"}
 
 
 def land_raw(source_url: str, warehouse_url: str, product: str, tables=None) -> None:

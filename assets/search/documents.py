@@ -53,8 +53,7 @@ JOURNAL = DocumentKind("journal", "journal_documents.sql", "journal_entries", JO
                         ("staging", "stg_mindflow__tags")))
 STORY = DocumentKind("story", "story_documents.sql", "mosaic_stories", STORY_VECTOR_SOURCES,
                      (("eligibility", "eligible_mosaic_stories"), ("staging", "stg_mosaic__legacies"),
-                      ("staging", "stg_mosaic__groups"), ("staging", "stg_mosaic__persons"),
-                      ("staging", "stg_mosaic__person_relationships")))
+                      ("intermediate", "int_mosaic__story_grants")))
 
 
 def active_model(conn: psycopg.Connection, kind: DocumentKind) -> ActiveModel | None:
