@@ -260,7 +260,7 @@ def search_relevance(entries: list[dict], queries: int, seed: int) -> dict[str, 
     from assets.mood import text_model
     from assets.search import postgres_backend as pg
     from assets.search.api import search_journal
-    from bench.search import DDL
+    from bench.search import DDL, build_views
 
     url = _bench_url()
     encoder = text_model.encoder()
@@ -270,6 +270,8 @@ def search_relevance(entries: list[dict], queries: int, seed: int) -> dict[str, 
     embed_seconds = time.perf_counter() - started
     with psycopg.connect(url) as conn:
         conn.execute(DDL)
+        conn.commit()
+        build_views(url)  # the dbt views search reads, over the raw copies written below
         conn.execute("INSERT INTO raw_mindflow.users (id, email, _source_lsn) VALUES (%s, 'bench@example.com', '0/10')", (user,))
         conn.execute("INSERT INTO raw_mindflow.user_settings (user_id, private_mode, _source_lsn) VALUES (%s, false, '0/10')",
                      (user,))

@@ -77,20 +77,43 @@ def _text(rng: random.Random, mood: str, words: int) -> str:
 DDL = """
 CREATE EXTENSION IF NOT EXISTS vector;
 CREATE SCHEMA raw_mindflow; CREATE SCHEMA vectors;
-CREATE TABLE raw_mindflow.users (id uuid PRIMARY KEY, email text, deleted_at timestamptz, _ingested_at timestamptz DEFAULT now(), _source_lsn pg_lsn);
-CREATE TABLE raw_mindflow.user_settings (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), user_id uuid, private_mode boolean, _ingested_at timestamptz DEFAULT now(), _source_lsn pg_lsn);
+CREATE TABLE raw_mindflow.users (id uuid PRIMARY KEY, email text, password_hash text, display_name text, photo_url text,
+  timezone text, language text, theme text, created_at timestamptz DEFAULT now(), updated_at timestamptz DEFAULT now(),
+  last_login_at timestamptz, deleted_at timestamptz, is_active boolean DEFAULT true, email_verified boolean DEFAULT false,
+  _ingested_at timestamptz DEFAULT now(), _source_lsn pg_lsn);
+CREATE TABLE raw_mindflow.user_settings (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), user_id uuid, auto_save boolean,
+  private_mode boolean, email_weekly_insights boolean, email_monthly_insights boolean, email_reminder_to_write boolean,
+  created_at timestamptz DEFAULT now(), updated_at timestamptz DEFAULT now(), _ingested_at timestamptz DEFAULT now(), _source_lsn pg_lsn);
 CREATE TABLE raw_mindflow.journal_entries (id uuid PRIMARY KEY, user_id uuid NOT NULL, date date NOT NULL, title varchar(200) NOT NULL,
   content text NOT NULL, mood varchar(20), location varchar(200), weather varchar(100), word_count integer NOT NULL DEFAULT 0,
   reading_time integer NOT NULL DEFAULT 0, is_private boolean NOT NULL DEFAULT false, version integer NOT NULL DEFAULT 1,
   created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now(), deleted_at timestamptz,
   _ingested_at timestamptz DEFAULT now(), _source_lsn pg_lsn);
-CREATE TABLE raw_mindflow.tags (id uuid PRIMARY KEY, name text NOT NULL, _ingested_at timestamptz DEFAULT now(), _source_lsn pg_lsn);
-CREATE TABLE raw_mindflow.journal_entry_tags (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), journal_entry_id uuid NOT NULL, tag_id uuid NOT NULL,
+CREATE TABLE raw_mindflow.tags (id uuid PRIMARY KEY, name text NOT NULL, created_at timestamptz DEFAULT now(),
   _ingested_at timestamptz DEFAULT now(), _source_lsn pg_lsn);
+CREATE TABLE raw_mindflow.journal_entry_tags (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), journal_entry_id uuid NOT NULL, tag_id uuid NOT NULL,
+  created_at timestamptz DEFAULT now(), _ingested_at timestamptz DEFAULT now(), _source_lsn pg_lsn);
 CREATE TABLE vectors.journal_entries (source_id uuid NOT NULL, chunk_index integer NOT NULL, model_id text NOT NULL, user_id uuid,
   content_hash text NOT NULL, embedding vector NOT NULL, embedded_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (source_id, model_id, chunk_index));
 CREATE TABLE vectors.active_models (source text PRIMARY KEY, model_id text NOT NULL, dimension integer NOT NULL, activated_at timestamptz NOT NULL DEFAULT now());
 """
+# The dbt views the journal search documents read over those raw copies.
+JOURNAL_VIEWS = ("+eligible_journal_entries", "stg_mindflow__journal_entry_tags", "stg_mindflow__tags")
+
+
+def build_views(url: str) -> None:
+    """dbt run of JOURNAL_VIEWS on the bench database (search reads the eligibility and staging models)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    from assets.dbt.project import run_dbt
+    from assets.ingest.feed import ensure_feed
+
+    with psycopg.connect(url) as conn:  # dbt's run-end hook prunes the change feed ingest keeps
+        ensure_feed(conn)
+    params = conninfo_to_dict(url)  # a key=value conninfo (the profile reads TESSERA_DBT_*)
+    env = {f"TESSERA_DBT_{k.upper()}": str(params.get(k, default)) for k, default in
+           (("host", "localhost"), ("port", "5432"), ("user", "postgres"), ("password", ""), ("dbname", DATABASE))}
+    run_dbt(["run", "--select", *JOURNAL_VIEWS], env=env, check=True)
 
 
 def generate(url: str, *, entries: int, users: int, dim: int, seed: int) -> dict[str, Any]:
@@ -103,6 +126,8 @@ def generate(url: str, *, entries: int, users: int, dim: int, seed: int) -> dict
     moods = list(MOOD_WORDS)
     with psycopg.connect(url) as conn:
         conn.execute(DDL)
+        conn.commit()
+        build_views(url)
         with conn.cursor().copy("COPY raw_mindflow.users (id, email, deleted_at, _source_lsn) FROM STDIN") as cp:
             for i, uid in enumerate(user_ids):
                 cp.write_row((uid, f"u{i}@example.com", "2025-06-01" if rng.random() < 0.01 else None, "0/10"))
@@ -138,9 +163,7 @@ def generate(url: str, *, entries: int, users: int, dim: int, seed: int) -> dict
             """INSERT INTO vectors.journal_entries (source_id, chunk_index, model_id, user_id, content_hash, embedding)
                SELECT e.id, 0, 'bench-random', e.user_id, md5(e.id::text),
                       l2_normalize(ARRAY(SELECT random() - 0.5 + 0 * length(e.title) FROM generate_series(1, %s))::real[]::vector)
-                 FROM raw_mindflow.journal_entries e JOIN raw_mindflow.users u ON u.id = e.user_id
-                 JOIN raw_mindflow.user_settings s ON s.user_id = e.user_id
-                WHERE e.deleted_at IS NULL AND NOT e.is_private AND NOT s.private_mode AND u.deleted_at IS NULL""", (dim,))
+                 FROM eligibility.eligible_journal_entries e WHERE e.ai_eligible""", (dim,))
         conn.execute("INSERT INTO vectors.active_models VALUES ('journal_entries', 'bench-random', %s, now())", (dim,))
         conn.execute("CREATE TABLE public.bench_params (entries int, users int, dim int, seed int)")
         conn.execute("INSERT INTO public.bench_params VALUES (%s, %s, %s, %s)", (entries, users, dim, seed))

@@ -12,7 +12,7 @@ from assets.embeddings.definitions import defs
 from assets.embeddings.resources import EmbeddingModel
 from orchestration.resources import WarehouseDatabase
 
-from test_embeddings_store import RAW_DDL, add_entry, add_user, all_vector_source_ids, encoder  # noqa: F401
+from test_embeddings_store import add_entry, add_user, all_vector_source_ids, encoder, ingest_with_views  # noqa: F401
 
 
 def test_definitions_snapshot():
@@ -24,12 +24,17 @@ def test_definitions_snapshot():
                     "vectors/coach_dialogue_messages", "vectors/coach_knowledge_resources"}
     deps = {a.key.to_user_string(): sorted(d.to_user_string() for d in a.asset_deps[a.key]) for a in EMBEDDING_ASSETS}
     assert deps == {
-        "vectors/journal_entries": ["raw_mindflow/journal_entries", "raw_mindflow/user_settings", "raw_mindflow/users"],
-        "vectors/mosaic_stories": ["raw_mosaic/legacies", "raw_mosaic/stories"],
+        "vectors/journal_entries": ["eligibility/eligible_journal_entries"],
+        "vectors/mosaic_stories": ["eligibility/eligible_mosaic_stories"],
         "vectors/personakit_observations": ["raw_personakit/observations", "raw_personakit/persons"],
-        "vectors/coach_dialogue_messages": ["raw_coach/dialogue_messages", "raw_coach/users"],
-        "vectors/coach_knowledge_resources": ["raw_coach/knowledge_resources", "raw_coach/users"],
+        "vectors/coach_dialogue_messages": ["eligibility/eligible_coach_dialogue_messages"],
+        "vectors/coach_knowledge_resources": ["eligibility/eligible_coach_knowledge_resources"],
     }
+    # every dependency is an asset of the code location (the dbt models under the keys the translator gives)
+    from orchestration.definitions import defs as location
+
+    known = {k.to_user_string() for k in location.resolve_asset_graph().get_all_asset_keys()}
+    assert {d for ds in deps.values() for d in ds} <= known
     assert {a.group_names_by_key[a.key] for a in EMBEDDING_ASSETS} == {"embeddings"}
     checks = {(k.asset_key.to_user_string(), k.name) for c in EMBEDDING_CHECKS for k in c.check_keys}
     assert checks == {(k, "only_eligible_documents") for k in deps}
@@ -45,13 +50,14 @@ def _materialize(encoder):
 
 
 def test_assets_materialize_in_process_with_metadata(databases, encoder):
+    ingest_with_views(databases)
     with psycopg.connect(databases.warehouse_url) as wh:
-        wh.execute(RAW_DDL)
         alice, bob = add_user(wh), add_user(wh, private_mode=True)
         kept = add_entry(wh, alice, "We planted tomatoes and basil in the garden.")
         hidden = add_entry(wh, bob, "zqcanarymaterialize private mode entry")
-        wh.execute("INSERT INTO raw_mosaic.legacies VALUES ('00000000-0000-0000-0000-000000000001')")
-        wh.execute("INSERT INTO raw_mosaic.stories VALUES (gen_random_uuid(), '00000000-0000-0000-0000-000000000001',"
+        wh.execute("INSERT INTO raw_mosaic.legacies (id) VALUES ('00000000-0000-0000-0000-000000000001')")
+        wh.execute("INSERT INTO raw_mosaic.stories (id, legacy_id, title, content)"
+                   " VALUES (gen_random_uuid(), '00000000-0000-0000-0000-000000000001',"
                    " 'The lake', 'Every summer at the lake he taught us to swim.')")
         wh.commit()
 
@@ -93,11 +99,10 @@ def _generated_pipeline_available() -> bool:
 
 @pytest.mark.skipif(not _generated_pipeline_available(), reason="generator or ingest pipeline not present yet")
 def test_generated_data_through_ingest_privacy_holds_and_rerun_embeds_nothing(databases, encoder):
-    from assets.ingest.pipeline import sync_all
     from sources.generator import generate
 
     generate(databases.source_url, users=3, days=6, seed=11)
-    sync_all(databases.source_url, databases.warehouse_url)
+    ingest_with_views(databases)
     first = _materialize(encoder)
     assert first.success and all(c.passed for c in first.get_asset_check_evaluations())
 

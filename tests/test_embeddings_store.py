@@ -1,7 +1,8 @@
 """Embeddings against the real embedded Postgres and the real (bundled) model.
 
-Raw tables are made by hand in each test's warehouse (only the columns eligibility reads), so these
-tests do not depend on the ingest area; test_embeddings_pipeline.py runs generator -> ingest -> embed.
+Rows are written by hand into the raw copies of an empty warehouse (an ingest of the empty source, with
+the dbt eligibility views over it), so each test says exactly which rows exist;
+test_embeddings_assets.py also runs generator -> ingest -> embed.
 The encoder is loaded once per session; a counting wrapper around it records the texts it is given.
 """
 
@@ -22,26 +23,15 @@ from assets.embeddings.store import EmbeddingDimensionError, content_hash, sync_
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VECTOR_TABLES = [s.table for s in SOURCES]
 
-RAW_DDL = """
-CREATE SCHEMA raw_mindflow; CREATE SCHEMA raw_mosaic; CREATE SCHEMA raw_personakit; CREATE SCHEMA raw_coach;
-CREATE TABLE raw_mindflow.users (id uuid PRIMARY KEY, deleted_at timestamptz);
-CREATE TABLE raw_mindflow.user_settings (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), user_id uuid UNIQUE,
-    private_mode boolean DEFAULT false);
-CREATE TABLE raw_mindflow.journal_entries (id uuid PRIMARY KEY, user_id uuid NOT NULL, title text NOT NULL,
-    content text NOT NULL, is_private boolean NOT NULL DEFAULT false, deleted_at timestamptz);
-CREATE TABLE raw_mosaic.legacies (id uuid PRIMARY KEY);
-CREATE TABLE raw_mosaic.stories (id uuid PRIMARY KEY, legacy_id uuid NOT NULL, title text NOT NULL, content text NOT NULL);
-CREATE TABLE raw_personakit.persons (person_id uuid PRIMARY KEY, deleted_at timestamptz);
-CREATE TABLE raw_personakit.observations (observation_id uuid PRIMARY KEY, person_id uuid NOT NULL,
-    source_type text NOT NULL, source_metadata jsonb NOT NULL, content_raw text NOT NULL,
-    processing_status text NOT NULL);
-CREATE TABLE raw_coach.users (id uuid PRIMARY KEY, deleted_at timestamptz);
-CREATE TABLE raw_coach.dialogue_messages (id uuid PRIMARY KEY, session_id uuid NOT NULL, user_id uuid NOT NULL,
-    content text NOT NULL, flagged_for_recall boolean NOT NULL DEFAULT false, deleted_at timestamptz);
-CREATE TABLE raw_coach.knowledge_resources (id uuid PRIMARY KEY, user_id uuid NOT NULL, title text NOT NULL,
-    content text NOT NULL, language text NOT NULL DEFAULT 'en', tags text[] NOT NULL DEFAULT '{}',
-    source text NOT NULL DEFAULT 'upload');
-"""
+def ingest_with_views(databases) -> None:
+    """An ingest of the source (raw copies of every source table; empty ones for the empty migrated source)
+    and the dbt views over them that the embeddings read (eligibility models and their staging views).
+    Tests may then write hand-made rows into the raw copies, which the views read live."""
+    from assets.dbt.project import run_dbt
+    from assets.ingest.pipeline import sync_all
+
+    sync_all(databases.source_url, databases.warehouse_url)
+    run_dbt(["run", "--select", "+path:models/eligibility"], url=databases.warehouse_url, check=True)
 
 
 class CountingEncoder:
@@ -75,9 +65,8 @@ def second_encoder(encoder):
 
 @pytest.fixture
 def wh(databases):
+    ingest_with_views(databases)
     with psycopg.connect(databases.warehouse_url) as conn:
-        conn.execute(RAW_DDL)
-        conn.commit()
         yield conn
 
 
@@ -88,7 +77,8 @@ def _id() -> uuid.UUID:
 def add_user(conn, *, private_mode=False, deleted=False) -> uuid.UUID:
     uid = _id()
     conn.execute("INSERT INTO raw_mindflow.users (id, deleted_at) VALUES (%s, CASE WHEN %s THEN now() END)", (uid, deleted))
-    conn.execute("INSERT INTO raw_mindflow.user_settings (user_id, private_mode) VALUES (%s, %s)", (uid, private_mode))
+    conn.execute("INSERT INTO raw_mindflow.user_settings (id, user_id, private_mode) VALUES (gen_random_uuid(), %s, %s)",
+                 (uid, private_mode))
     return uid
 
 
@@ -320,29 +310,35 @@ def test_dimension_mismatch_for_a_model_is_a_clear_error(wh, encoder):
 
 def test_stories_observations_and_dialogue_eligibility(wh, encoder):
     legacy = _id()
-    wh.execute("INSERT INTO raw_mosaic.legacies VALUES (%s)", (legacy,))
+    wh.execute("INSERT INTO raw_mosaic.legacies (id) VALUES (%s)", (legacy,))
     story = _id()
-    wh.execute("INSERT INTO raw_mosaic.stories VALUES (%s, %s, 'Grandma', 'She sang while cooking.')", (story, legacy))
+    wh.execute("INSERT INTO raw_mosaic.stories (id, legacy_id, title, content)"
+               " VALUES (%s, %s, 'Grandma', 'She sang while cooking.')", (story, legacy))
     orphan = _id()  # its legacy is gone (hard delete): not live
-    wh.execute("INSERT INTO raw_mosaic.stories VALUES (%s, %s, 'Lost', 'No legacy.')", (orphan, _id()))
+    wh.execute("INSERT INTO raw_mosaic.stories (id, legacy_id, title, content) VALUES (%s, %s, 'Lost', 'No legacy.')",
+               (orphan, _id()))
 
     person, gone_person = _id(), _id()
-    wh.execute("INSERT INTO raw_personakit.persons VALUES (%s, NULL), (%s, now())", (person, gone_person))
+    wh.execute("INSERT INTO raw_personakit.persons (person_id, deleted_at) VALUES (%s, NULL), (%s, now())",
+               (person, gone_person))
     obs = {}
     for status in ("approved", "processed", "pending", "rejected"):
         obs[status] = _id()
-        wh.execute("INSERT INTO raw_personakit.observations VALUES (%s, %s, 'assessment',"
+        wh.execute("INSERT INTO raw_personakit.observations (observation_id, person_id, source_type, source_metadata,"
+                   " content_raw, processing_status) VALUES (%s, %s, 'assessment',"
                    " '{\"source\": \"MBTI_test\", \"assessmentType\": \"mbti\"}', %s, %s)",
                    (obs[status], person, f"Assessment result {status}: INTJ, prefers planning.", status))
     obs_of_gone = _id()
-    wh.execute("INSERT INTO raw_personakit.observations VALUES (%s, %s, 'chat_log', '{}', 'hello', 'approved')",
+    wh.execute("INSERT INTO raw_personakit.observations (observation_id, person_id, source_type, source_metadata,"
+               " content_raw, processing_status) VALUES (%s, %s, 'chat_log', '{}', 'hello', 'approved')",
                (obs_of_gone, gone_person))
 
     learner, gone_learner = _id(), _id()
-    wh.execute("INSERT INTO raw_coach.users VALUES (%s, NULL), (%s, now())", (learner, gone_learner))
+    wh.execute("INSERT INTO raw_coach.users (id, deleted_at) VALUES (%s, NULL), (%s, now())", (learner, gone_learner))
     session = _id()
     msgs = {name: _id() for name in ("flagged", "unflagged", "deleted", "gone_user")}
-    wh.execute("INSERT INTO raw_coach.dialogue_messages VALUES"
+    wh.execute("INSERT INTO raw_coach.dialogue_messages (id, session_id, user_id, content, flagged_for_recall, deleted_at)"
+               " VALUES"
                " (%s, %s, %s, 'Remember: spaced repetition works.', true, NULL),"
                " (%s, %s, %s, 'Not flagged.', false, NULL),"
                " (%s, %s, %s, 'Flagged but deleted.', true, now()),"
@@ -350,9 +346,10 @@ def test_stories_observations_and_dialogue_eligibility(wh, encoder):
                (msgs["flagged"], session, learner, msgs["unflagged"], session, learner,
                 msgs["deleted"], session, learner, msgs["gone_user"], session, gone_learner))
     resource, resource_of_gone = _id(), _id()
-    wh.execute("INSERT INTO raw_coach.knowledge_resources (id, user_id, title, content, tags) VALUES"
-               " (%s, %s, 'Spaced repetition', 'Review cards at growing intervals.', '{memory,study}'),"
-               " (%s, %s, 'Gone', 'Of an erased learner.', '{}')", (resource, learner, resource_of_gone, gone_learner))
+    wh.execute("INSERT INTO raw_coach.knowledge_resources (id, user_id, title, content, language, tags, source) VALUES"
+               " (%s, %s, 'Spaced repetition', 'Review cards at growing intervals.', 'en', '{memory,study}', 'upload'),"
+               " (%s, %s, 'Gone', 'Of an erased learner.', 'en', '{}', 'upload')",
+               (resource, learner, resource_of_gone, gone_learner))
     wh.commit()
 
     for table in ("mosaic_stories", "personakit_observations", "coach_dialogue_messages", "coach_knowledge_resources"):

@@ -3,7 +3,7 @@
 - `sync(source_url, warehouse_url)`: the ingest engineer's `assets.ingest.pipeline.sync_all` when it has
   landed; until then a small stand-in with the same contract for the tables these areas read: raw
   copies plus `_ingested_at` (bumped only for rows that changed) and `_source_lsn`, hard deletes
-  propagated.
+  propagated. Then, once, the dbt views these areas read (eligibility and staging models).
 - `build_dataset(source_url)`: a small hand-made MindFlow dataset written to the SOURCE database (so the
   seed's constraints apply): users (one in private mode), entries over the last ~6 weeks with moods,
   texts, tags, private entries, entries without a mood, audit logs with and without entryId, edits.
@@ -51,12 +51,30 @@ def _standin_sync(source_url: str, warehouse_url: str) -> None:
         wh.commit()
 
 
+# The dbt views the mood and insights areas read, with the staging views beneath them.
+VIEWS = ("+eligible_journal_entries", "stg_mindflow__journal_entry_tags", "stg_mindflow__tags",
+         "stg_mindflow__audit_logs")
+
+
 def sync(source_url: str, warehouse_url: str) -> None:
+    """Ingest, and the first time the dbt views over the raw copies (they read the copies live)."""
     try:
         from assets.ingest.pipeline import sync_all
     except ImportError:
-        return _standin_sync(source_url, warehouse_url)
-    sync_all(source_url, warehouse_url)
+        _standin_sync(source_url, warehouse_url)
+    else:
+        sync_all(source_url, warehouse_url)
+    build_views(warehouse_url)
+
+
+def build_views(warehouse_url: str) -> None:
+    """dbt run of VIEWS when they are not there yet."""
+    from assets.dbt.project import run_dbt
+
+    with psycopg.connect(warehouse_url) as wh:
+        if wh.execute("SELECT to_regclass('eligibility.eligible_journal_entries')").fetchone()[0]:
+            return
+    run_dbt(["run", "--select", *VIEWS], url=warehouse_url, check=True)
 
 
 POSITIVE = ["wonderful", "grateful", "happy", "excited", "proud", "calm", "laughed", "joyful", "great"]

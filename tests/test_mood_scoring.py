@@ -9,14 +9,14 @@ import pytest
 
 
 @pytest.mark.slow
-def test_scores_against_generator_truth(ingested):
+def test_scores_against_generator_truth(modelled):
     from assets.mood.evaluation import evaluate_scores
     from assets.mood.events import maintain_events
 
-    with psycopg.connect(ingested.warehouse_url) as conn:
+    with psycopg.connect(modelled.warehouse_url) as conn:
         maintain_events(conn)
         conn.commit()
-    report = evaluate_scores(ingested.source_url, ingested.warehouse_url)
+    report = evaluate_scores(modelled.source_url, modelled.warehouse_url)
     print("mood_score evaluation:", json.dumps(report))
     elig = report["ai_eligible"]
     assert elig["n"] > 50
@@ -28,7 +28,7 @@ def test_scores_against_generator_truth(ingested):
     if inferred["n"]:
         assert inferred["accuracy"] is not None and 0 <= inferred["accuracy"] <= 1
     # ineligible entries are never refined: over them the two scores coincide
-    with psycopg.connect(ingested.warehouse_url) as conn:
+    with psycopg.connect(modelled.warehouse_url) as conn:
         differs = conn.execute(
             "SELECT count(*) FROM analytics.mood_events m JOIN raw_mindflow.journal_entries e ON e.id = m.journal_entry_id "
             "LEFT JOIN raw_mindflow.user_settings s ON s.user_id = e.user_id "

@@ -22,11 +22,11 @@ def test_asset_graph_snapshot():
             graph[tuple(spec.key.path)] = (spec.group_name, sorted(tuple(d.asset_key.path) for d in spec.deps))
     assert graph == {
         ("search", "journal_entries"): ("search", sorted([
-            ("raw_mindflow", "journal_entries"), ("raw_mindflow", "users"), ("raw_mindflow", "user_settings"),
-            ("raw_mindflow", "tags"), ("raw_mindflow", "journal_entry_tags"), ("vectors", "journal_entries")])),
+            ("eligibility", "eligible_journal_entries"), ("staging", "stg_mindflow__tags"),
+            ("staging", "stg_mindflow__journal_entry_tags"), ("vectors", "journal_entries")])),
         ("search", "mosaic_stories"): ("search", sorted([
-            ("raw_mosaic", "stories"), ("raw_mosaic", "legacies"), ("raw_mosaic", "groups"), ("raw_mosaic", "persons"),
-            ("raw_mosaic", "person_relationships"), ("vectors", "mosaic_stories")])),
+            ("eligibility", "eligible_mosaic_stories"), ("staging", "stg_mosaic__legacies"),
+            ("intermediate", "int_mosaic__story_grants"), ("vectors", "mosaic_stories")])),
     }
     assert isinstance(defs, dg.Definitions)
 
@@ -83,14 +83,14 @@ def test_cli_search_prints_hits_highlights_and_facets(databases):
     assert out.exit_code != 0 and "no vectors" in out.output
 
 
-def test_keyword_search_on_generated_and_ingested_data(ingested):
+def test_keyword_search_on_generated_and_ingested_data(modelled):
     """The real generator and ingest: for every user, listing all their entries returns exactly the entries
     the source says they own and may see (no soft-deleted entries, no erased users, private included)."""
     from assets.search import postgres_backend as pg
     from assets.search.api import search_journal
 
-    report = pg.rebuild(ingested.warehouse_url, pg.JOURNAL_INDEX)
-    with psycopg.connect(ingested.source_url) as conn:
+    report = pg.rebuild(modelled.warehouse_url, pg.JOURNAL_INDEX)
+    with psycopg.connect(modelled.source_url) as conn:
         truth_rows = conn.execute(
             """SELECT e.user_id::text, e.id::text FROM mindflow.journal_entries e JOIN mindflow.users u ON u.id = e.user_id
                 WHERE e.deleted_at IS NULL AND u.deleted_at IS NULL""").fetchall()
@@ -105,7 +105,7 @@ def test_keyword_search_on_generated_and_ingested_data(ingested):
     for user_id, entry_id in truth_rows:
         truth.setdefault(user_id, set()).add(entry_id)
     assert report.documents == len(truth_rows)
-    backend = pg.PostgresBackend(ingested.warehouse_url)
+    backend = pg.PostgresBackend(modelled.warehouse_url)
     try:
         for user_id in users:
             listed = search_journal("", user_id=user_id, limit=1000, backend=backend)

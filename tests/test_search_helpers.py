@@ -1,8 +1,8 @@
 """Helpers for the search tests (no tests here).
 
 `land_raw` copies source tables into raw_<product>.* of the warehouse the way the ingest does (exact
-columns plus _ingested_at and _source_lsn), so search can be tested on hand-made rows before and
-independently of the ingest area. `make_vectors_tables` / `add_vector` create rows of the shape the
+columns plus _ingested_at and _source_lsn), so search can be tested on hand-made rows independently of
+the ingest area, and builds the dbt views search reads (staging and eligibility) over them once. `make_vectors_tables` / `add_vector` create rows of the shape the
 embeddings area writes (vectors.journal_entries, vectors.mosaic_stories, vectors.active_models).
 """
 
@@ -18,6 +18,9 @@ from psycopg import sql
 
 MINDFLOW_TABLES = ("users", "user_settings", "journal_entries", "tags", "journal_entry_tags")
 MOSAIC_TABLES = ("users", "legacies", "stories", "groups", "persons", "person_relationships")
+# The dbt views the search documents read, with the staging views beneath them.
+VIEWS = {"mindflow": "+eligible_journal_entries stg_mindflow__journal_entry_tags stg_mindflow__tags",
+         "mosaic": "+eligible_mosaic_stories +int_mosaic__story_grants"}
 
 
 def land_raw(source_url: str, warehouse_url: str, product: str, tables=None) -> None:
@@ -33,10 +36,12 @@ def land_raw(source_url: str, warehouse_url: str, product: str, tables=None) -> 
                     WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped
                     ORDER BY a.attnum""", (product, table)).fetchall()
             target = sql.Identifier(raw, table)
-            wh.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(target))
-            wh.execute(sql.SQL("CREATE TABLE {} ({}, _ingested_at timestamptz NOT NULL DEFAULT now(), "
-                               "_source_lsn pg_lsn)").format(
-                target, sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t in cols)))
+            if wh.execute("SELECT to_regclass(%s)", (f"{raw}.{table}",)).fetchone()[0]:
+                wh.execute(sql.SQL("TRUNCATE {}").format(target))  # the views over it stay
+            else:
+                wh.execute(sql.SQL("CREATE TABLE {} ({}, _ingested_at timestamptz NOT NULL DEFAULT now(), "
+                                   "_source_lsn pg_lsn)").format(
+                    target, sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(t)) for n, t in cols)))
             names = sql.SQL(", ").join(sql.Identifier(n) for n, _ in cols)
             with src.cursor().copy(sql.SQL("COPY (SELECT {} FROM {}) TO STDOUT").format(
                     names, sql.Identifier(product, table))) as out, \
@@ -45,6 +50,19 @@ def land_raw(source_url: str, warehouse_url: str, product: str, tables=None) -> 
                     into.write(block)
             wh.execute(sql.SQL("UPDATE {} SET _source_lsn = %s::pg_lsn").format(target), (lsn,))
         wh.commit()
+        views_built = wh.execute("SELECT to_regclass(%s)", ("eligibility." + VIEWS[product].split()[0].lstrip("+"),)).fetchone()[0]
+    if not views_built:
+        build_views(warehouse_url, VIEWS[product])
+
+
+def build_views(warehouse_url: str, select: str) -> None:
+    """dbt run of the selected views (the eligibility and staging models the areas read)."""
+    from assets.dbt.project import run_dbt
+    from assets.ingest.feed import ensure_feed
+
+    with psycopg.connect(warehouse_url) as wh:  # dbt's run-end hook prunes the change feed ingest keeps
+        ensure_feed(wh)
+    run_dbt(["run", "--select", *select.split()], url=warehouse_url, check=True)
 
 
 def make_vectors_tables(warehouse_url: str) -> None:

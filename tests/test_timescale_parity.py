@@ -26,7 +26,9 @@ def timescale_warehouse(timescale_database):
 def _build_analytics(url: str) -> str:
     from assets.mood import rollups, schema
     from assets.mood.events import maintain_events
+    from test_mood_helpers import build_views
 
+    build_views(url)  # the dbt views the events read
     with psycopg.connect(url) as conn:
         caps = schema.ensure_analytics(conn)
         conn.commit()

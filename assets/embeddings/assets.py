@@ -23,7 +23,8 @@ def build_embedding_asset(source: EmbeddedSource) -> dg.AssetsDefinition:
         description=source.description,
         deps=[dg.AssetKey([schema, table]) for schema, table in source.upstream],
         kinds={"postgres", "pgvector"},
-        automation_condition=dg.AutomationCondition.eager(),
+        # the eligibility models are dbt views (virtual assets): react to the raw tables behind them
+        automation_condition=dg.AutomationCondition.eager().resolve_through_virtual(),
     )
     def _embed(context: dg.AssetExecutionContext, warehouse: WarehouseDatabase,
                embedding_model: EmbeddingModel) -> dg.MaterializeResult:

@@ -1,7 +1,10 @@
 """The embedded sources as data: one entry per vectors.<table>.
 
 Each entry names its eligibility query (sql/eligible_<table>.sql: source_id, the extra columns, body),
-the extra columns the vectors table carries, and the quarantine fragments the query needs.
+the extra columns the vectors table carries, and the relations the query reads (`upstream`, also the
+asset's dependencies). The queries read the dbt eligibility models (schema `eligibility`), where each
+privacy and quarantine rule is written once; a query that still applies quarantine rules itself names
+its fragments in `quarantine`.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ class EmbeddedSource:
     description: str
     columns: tuple[Column, ...]  # extra columns copied from the eligibility query
     quarantine: dict[str, tuple[str, str]] = field(default_factory=dict)  # placeholder -> (table, key expr)
-    upstream: tuple[tuple[str, str], ...] = ()  # raw tables read: (schema, table)
+    upstream: tuple[tuple[str, str], ...] = ()  # relations read: (schema, table) = their asset key
 
     @property
     def asset_key(self) -> list[str]:
@@ -61,20 +64,14 @@ SOURCES: tuple[EmbeddedSource, ...] = (
         source_table="mindflow.journal_entries",
         description="MindFlow journal entries eligible for AI (not deleted, not private, author not in private mode)",
         columns=(Column("user_id", "uuid"),),
-        quarantine={
-            "entry_not_quarantined": ("mindflow.journal_entries", "je.id::text"),
-            "user_not_quarantined": ("mindflow.users", "u.id::text"),
-            "settings_not_quarantined": ("mindflow.user_settings", "st.id::text"),
-        },
-        upstream=(("raw_mindflow", "journal_entries"), ("raw_mindflow", "users"), ("raw_mindflow", "user_settings")),
+        upstream=(("eligibility", "eligible_journal_entries"),),
     ),
     EmbeddedSource(
         table="mosaic_stories",
         source_table="mosaic.stories",
         description="Mosaic Life stories (all live stories; access is applied at query time)",
         columns=(Column("legacy_id", "uuid"),),
-        quarantine={"story_not_quarantined": ("mosaic.stories", "s.id::text")},
-        upstream=(("raw_mosaic", "stories"), ("raw_mosaic", "legacies")),
+        upstream=(("eligibility", "eligible_mosaic_stories"),),
     ),
     EmbeddedSource(
         table="personakit_observations",
@@ -92,22 +89,14 @@ SOURCES: tuple[EmbeddedSource, ...] = (
         source_table="coach.dialogue_messages",
         description="Study-coach dialogue messages flagged for recall (not deleted, learner not deleted)",
         columns=(Column("user_id", "uuid"), Column("session_id", "uuid")),
-        quarantine={
-            "message_not_quarantined": ("coach.dialogue_messages", "m.id::text"),
-            "user_not_quarantined": ("coach.users", "u.id::text"),
-        },
-        upstream=(("raw_coach", "dialogue_messages"), ("raw_coach", "users")),
+        upstream=(("eligibility", "eligible_coach_dialogue_messages"),),
     ),
     EmbeddedSource(
         table="coach_knowledge_resources",
         source_table="coach.knowledge_resources",
         description="Study-coach knowledge resources of learners not deleted (seed 002 vector store)",
         columns=(Column("user_id", "uuid"), Column("metadata", "jsonb")),
-        quarantine={
-            "resource_not_quarantined": ("coach.knowledge_resources", "k.id::text"),
-            "user_not_quarantined": ("coach.users", "u.id::text"),
-        },
-        upstream=(("raw_coach", "knowledge_resources"), ("raw_coach", "users")),
+        upstream=(("eligibility", "eligible_coach_knowledge_resources"),),
     ),
 )
 

@@ -18,7 +18,8 @@ from orchestration.run_queue import PARTITION_RUN_TAGS
 
 GROUP = "insights"
 MOOD_EVENTS = dg.AssetKey(["analytics", "mood_events"])
-RAW_DEPS = [dg.AssetKey(["raw_mindflow", t]) for t in ("users", "user_settings", "journal_entries")]
+# The dbt views the insights read (assets/insights/sql): AI-eligible entries and live users.
+VIEW_DEPS = [dg.AssetKey(["eligibility", "eligible_journal_entries"]), dg.AssetKey(["eligibility", "eligible_mindflow_users"])]
 
 
 class InsightsConfig(dg.Config):
@@ -44,7 +45,7 @@ def _make_asset(kind: str) -> dg.AssetsDefinition:
         key=insight_key(kind),
         group_name=GROUP,
         partitions_def=partitions_def(kind),
-        deps=[dg.AssetDep(MOOD_EVENTS, partition_mapping=dg.TimeWindowPartitionMapping()), *RAW_DEPS],
+        deps=[dg.AssetDep(MOOD_EVENTS, partition_mapping=dg.TimeWindowPartitionMapping()), *VIEW_DEPS],
         description=f"{kind.capitalize()} journal insights per user (analytics.journal_insights, "
                     f"insight_type='{kind}'), from AI-eligible entries only.",
         retry_policy=dg.RetryPolicy(max_retries=2, delay=30),
@@ -85,7 +86,7 @@ CUSTOM_KEY = insight_key("custom")
 @dg.asset(
     key=CUSTOM_KEY,
     group_name=GROUP,
-    deps=[MOOD_EVENTS, *RAW_DEPS],
+    deps=[MOOD_EVENTS, *VIEW_DEPS],
     description="Custom-range journal insights (analytics.journal_insights, insight_type='custom', seed 004): "
                 "the same figures as a period's over the range and users given in the run config (default: "
                 "the last 30 days, every user), from AI-eligible entries only. Launched on request.",

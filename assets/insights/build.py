@@ -1,12 +1,13 @@
 """Compute analytics.journal_insights for one period (a Dagster partition).
 
 Decisions (DESIGN rules 1 and 2):
-- Insights are computed from AI-eligible entries ONLY: live entry, live user, not `is_private`, user not
-  in `private_mode`, not quarantined. This covers the numeric columns too (entries_analyzed, words,
+- Insights are computed from AI-eligible entries ONLY: the rows of the dbt model
+  eligibility.eligible_journal_entries flagged ai_eligible (live entry, live user, not `is_private`, user
+  not in `private_mode`, not quarantined: the rules are written there). This covers the numeric columns too (entries_analyzed, words,
   streak, mood shares): a private entry contributes to nothing in an insight, so no number can hint at
   it. A user with no eligible entry in the period (e.g. in private mode) gets no insight row.
 - Soft-deleted entries and users never count; every run also removes the insights of users who are no
-  longer live (all periods).
+  longer live (outside eligibility.eligible_mindflow_users; all periods).
 - Numbers: average_words = round(total_words / entries_analyzed) half-up; most_productive_day = weekday
   with the most words (ties: earliest weekday from Monday); longest_streak = longest run of consecutive
   dates with an eligible entry inside the period; mood_*_pct = share of eligible entries WITH a mood
@@ -32,7 +33,6 @@ from psycopg.types.json import Jsonb
 
 from assets.insights import text, themes
 from assets.mood import schema
-from assets.mood.events import RAW, _quarantine_fragments
 
 SQL_DIR = Path(__file__).parent / "sql"
 BASELINE_DAYS = 180
@@ -58,7 +58,7 @@ class InsightsResult:
 def _q(name: str) -> sql.Composed:
     text_ = (SQL_DIR / name).read_text()
     body = "\n".join(l for l in text_.splitlines() if not l.strip().startswith("--"))
-    return sql.SQL(body).format(raw=sql.Identifier(RAW), an=sql.Identifier(schema.SCHEMA), **_quarantine_fragments())
+    return sql.SQL(body).format(an=sql.Identifier(schema.SCHEMA))
 
 
 def period_stats(conn, start: date, end: date) -> list[dict]:
@@ -120,9 +120,8 @@ def build_period(conn, insight_type: str, start: date, end: date, *, use_llm: bo
                 table, sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
                 sql.SQL(", ").join(sql.Placeholder() * len(COLUMNS))), rows)
     purged = conn.execute(sql.SQL(
-        "DELETE FROM {t} i WHERE NOT EXISTS (SELECT 1 FROM {raw}.users u WHERE u.id = i.user_id "
-        "AND u.deleted_at IS NULL AND {user_ok})").format(
-        t=table, raw=sql.Identifier(RAW), user_ok=_quarantine_fragments()["user_ok"])).rowcount
+        "DELETE FROM {t} i WHERE NOT EXISTS (SELECT 1 FROM eligibility.eligible_mindflow_users u WHERE u.id = i.user_id)"
+    ).format(t=table)).rowcount
     cleared = conn.execute(sql.SQL(
         "DELETE FROM {} WHERE insight_type = %s AND period_start = %s AND marked_at <= %s").format(
         sql.Identifier(schema.SCHEMA, "_insight_dirty")), (insight_type, start, run_started)).rowcount

@@ -12,8 +12,10 @@ MOOD_EVENTS = dg.AssetKey(["analytics", "mood_events"])
 ACTIVITY_EVENTS = dg.AssetKey(["analytics", "user_activity_events"])
 MOOD_DAILY = dg.AssetKey(["analytics", "mood_daily_summary"])
 WEEKLY_ACTIVITY = dg.AssetKey(["analytics", "user_weekly_activity"])
-RAW_DEPS = [dg.AssetKey(["raw_mindflow", t]) for t in
-            ("users", "user_settings", "journal_entries", "tags", "journal_entry_tags", "audit_logs")]
+# The dbt views the events are computed from (assets.mood.events reads nothing else of the warehouse).
+VIEW_DEPS = [dg.AssetKey(["eligibility", "eligible_journal_entries"]), dg.AssetKey(["eligibility", "eligible_mindflow_users"]),
+             *(dg.AssetKey(["staging", f"stg_mindflow__{t}"]) for t in
+               ("users", "user_settings", "journal_entries", "tags", "journal_entry_tags", "audit_logs"))]
 
 # Daily partitions of the event tables: a partition run reconciles every entry dated that day AND applies
 # every change since the last run (any day), so the hourly run of today's partition keeps everything
@@ -32,15 +34,16 @@ class RollupsConfig(dg.Config):
 # The latest day's partition follows each ingest (its pass applies every change since the watermark,
 # whatever the day), through the low-priority partitions automation; the hourly job stays the cadence
 # of the rollups.
-EVENTS_AUTOMATION = dg.AutomationCondition.eager()
+# The views are virtual assets: the condition looks through them to the raw tables they read.
+EVENTS_AUTOMATION = dg.AutomationCondition.eager().resolve_through_virtual()
 
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(MOOD_EVENTS, deps=RAW_DEPS, group_name=GROUP, automation_condition=EVENTS_AUTOMATION,
+        dg.AssetSpec(MOOD_EVENTS, deps=VIEW_DEPS, group_name=GROUP, automation_condition=EVENTS_AUTOMATION,
                      description="One row per live journal entry with a mood (seed 004 mood_events); "
                                  "time = journal date 00:00 UTC; mood_score label + text valence (AI-eligible only); mood_source label|inferred, text_conflict."),
-        dg.AssetSpec(ACTIVITY_EVENTS, deps=RAW_DEPS, group_name=GROUP, automation_condition=EVENTS_AUTOMATION,
+        dg.AssetSpec(ACTIVITY_EVENTS, deps=VIEW_DEPS, group_name=GROUP, automation_condition=EVENTS_AUTOMATION,
                      description="User engagement events (seed 004) from audit_logs and entry timestamps, "
                                  "identity in metadata->>'event_key'."),
     ],

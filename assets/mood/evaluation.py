@@ -48,10 +48,9 @@ def evaluate_scores(source_url: str, warehouse_url: str) -> dict:
             "SELECT entry_id, valence FROM public.generator_entry_truth").fetchall()}
     with psycopg.connect(warehouse_url) as wh:
         rows = wh.execute(
-            "SELECT m.journal_entry_id::text, m.mood, m.mood_score::float8, "
-            "       NOT e.is_private AND NOT coalesce(s.private_mode, false) "
-            "  FROM analytics.mood_events m JOIN raw_mindflow.journal_entries e ON e.id = m.journal_entry_id "
-            "  LEFT JOIN raw_mindflow.user_settings s ON s.user_id = e.user_id").fetchall()
+            "SELECT m.journal_entry_id::text, m.mood, m.mood_score::float8, e.ai_eligible "
+            "  FROM analytics.mood_events m"
+            "  JOIN eligibility.eligible_journal_entries e ON e.id = m.journal_entry_id").fetchall()
     out = {"inferred": inferred_accuracy(source_url, warehouse_url)}
     for name, keep in (("all", lambda el: True), ("ai_eligible", lambda el: el)):
         sel = [(truth[i], MOOD_SCORES[m], s) for i, m, s, el in rows if i in truth and keep(el)]

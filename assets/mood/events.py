@@ -5,15 +5,16 @@ Choices (documented for analysts):
   what the entry is about (it is unique per user: seed constraint uq_user_date), the mood calendar and
   the insights are keyed by it, and a back-dated entry belongs to its day. As a consequence a
   (day, user) bucket of mood_daily_summary holds at most one entry, which also lets a removal older
-  than the raw retention be reflected exactly (the bucket is that one entry).
-- One mood_events row per live entry with a mood: entry not soft-deleted, user not soft-deleted, neither
-  actively quarantined. `tags` = sorted tag names (empty array when none); `word_count` from the source.
+  than the retention period be reflected exactly (the bucket is that one entry).
+- One mood_events row per live entry with a mood: a row of the dbt model
+  eligibility.eligible_journal_entries (entry not soft-deleted, user not soft-deleted, neither actively
+  quarantined; its ai_eligible flag says whether the text may be read). `tags` = sorted tag names (empty array when none); `word_count` from the source.
   `mood_source` is 'label' for the user's own mood; an AI-eligible entry saved WITHOUT a mood gets a row
   with the mood its text names (scoring.infer_mood) and `mood_source = 'inferred'` (none when the text
   does not say). `text_conflict` flags a labelled AI-eligible entry whose text valence clearly opposes
   its label (scoring.conflicts); `text_valence` is the text's valence (NULL for ineligible entries), the
   number insight themes average. Ineligible entries: label only, text never read, never inferred.
-- user_activity_events come from raw_mindflow.audit_logs (LOGIN, LOGOUT, ENTRY_CREATE/UPDATE/DELETE,
+- user_activity_events come from the audit trail, staging.stg_mindflow__audit_logs (LOGIN, LOGOUT, ENTRY_CREATE/UPDATE/DELETE,
   INSIGHT_VIEW, SETTINGS_UPDATE, PROFILE_UPDATE; DATA_EXPORT, ACCOUNT_DELETE and GDPR_CONSENT_UPDATE have
   no seed event type and are skipped) and from entry timestamps (created_at -> entry_created, a later
   updated_at -> entry_updated, deleted_at -> entry_deleted). Each event has an identity in
@@ -21,17 +22,19 @@ Choices (documented for analysts):
   a timestamp-derived event is produced only when the audit trail has no event of that type for that
   entry, so nothing is counted twice. Lifecycle events of a soft-deleted entry stay (they record what the
   user did and carry only the entry id); every event of a deleted user leaves (rule 1).
-- Incremental: each run takes the entries touched since the last watermark (raw `_ingested_at`, with a
-  one-hour overlap against out-of-order commits; re-processing is harmless because it is a diff), the
-  entries of users whose account or settings changed, new tag links, quarantine decisions, and rows gone
-  from raw; computes their desired rows; diffs them against the stored rows by entry id / event key
+- Every read goes through the dbt views (eligibility and staging models), never the warehouse's copies
+  directly, so each privacy rule is the one written in dbt.
+- Incremental: each run takes the entries touched since the last watermark (`_ingested_at` of the
+  staging views, with a one-hour overlap against out-of-order commits; re-processing is harmless because
+  it is a diff), the entries of users whose account or settings changed, new tag links, quarantine
+  decisions, and rows gone from the warehouse; computes their desired rows; diffs them against the stored rows by entry id / event key
   (delete + insert of what differs, which also moves a row whose date changed to its new partition) and
   records the rollup buckets and insight periods the differences touch. `full=True` (or the first run)
   takes every entry; `window=(first_day, last_day)` adds every entry dated in the window (the Dagster
   daily partitions; a backfill is a reconcile of its days).
 - Retention: rows older than the retention floor (the start of the chunk/partition holding
   now() - retention) are never inserted or updated, only removed, so a late edit cannot resurrect data
-  the retention dropped and no rollup bucket outside the raw window is recomputed (the refresh trap).
+  the retention dropped and no rollup bucket outside the retained window is recomputed (the refresh trap).
 """
 
 from __future__ import annotations
@@ -47,11 +50,13 @@ from psycopg import sql
 from assets.mood import scoring, schema
 from assets.mood.buckets import entry_time
 
-RAW = "raw_mindflow"
+STAGING = "staging"
 SQL_DIR = Path(__file__).parent / "sql"
 OVERLAP = timedelta(hours=1)
 SCORE_BATCH = 2000
-WATERMARK_TABLES = ("journal_entries", "users", "user_settings", "journal_entry_tags", "audit_logs")
+# The staging views whose `_ingested_at` the watermark follows.
+WATERMARK_VIEWS = tuple(f"stg_mindflow__{t}" for t in
+                        ("journal_entries", "users", "user_settings", "journal_entry_tags", "audit_logs"))
 
 
 @dataclass
@@ -76,18 +81,8 @@ class EventsResult:
 def _q(name: str, **fragments) -> list[sql.Composed]:
     text = (SQL_DIR / name).read_text()
     body = "\n".join(l for l in text.splitlines() if not l.strip().startswith("--"))
-    ids = {"raw": sql.Identifier(RAW), "an": sql.Identifier(schema.SCHEMA)}
+    ids = {"an": sql.Identifier(schema.SCHEMA)}
     return [sql.SQL(s.strip()).format(**ids, **fragments) for s in body.split(";") if s.strip()]
-
-
-def _quarantine_fragments() -> dict[str, sql.Composable]:
-    from quality.quarantine import not_quarantined
-
-    return {
-        "entry_ok": not_quarantined("mindflow.journal_entries", sql.SQL("e.id::text")),
-        "user_ok": not_quarantined("mindflow.users", sql.SQL("u.id::text")),
-        "audit_ok": not_quarantined("mindflow.audit_logs", sql.SQL("a.id::text")),
-    }
 
 
 def fingerprint(row: dict) -> str:
@@ -111,9 +106,9 @@ def _meta_set(conn, key: str, value) -> None:
                  (key, json.dumps(value)))
 
 
-def _raw_watermark(conn) -> datetime | None:
+def _ingest_watermark(conn) -> datetime | None:
     parts = sql.SQL(" UNION ALL ").join(
-        sql.SQL("SELECT max(_ingested_at) AS m FROM {}").format(sql.Identifier(RAW, t)) for t in WATERMARK_TABLES)
+        sql.SQL("SELECT max(_ingested_at) AS m FROM {}").format(sql.Identifier(STAGING, v)) for v in WATERMARK_VIEWS)
     return conn.execute(sql.SQL("SELECT max(m) FROM ({}) x").format(parts)).fetchone()[0]
 
 
@@ -158,48 +153,49 @@ def maintain_events(conn, *, full: bool = False, window: tuple[date, date] | Non
     caps = schema.ensure_analytics(conn, now)
     ensure_quarantine_schema(conn)
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (schema.ADVISORY_LOCK + 1,))
-    frags = _quarantine_fragments()
     last = _meta_get(conn, "events_watermark")
     qlast = _meta_get(conn, "quarantine_watermark")
     full = full or last is None
     result = EventsResult(mode="full" if full else ("window+changes" if window else "changes"), storage=caps.mode)
-    new_wm = _raw_watermark(conn)
+    new_wm = _ingest_watermark(conn)
 
     conn.execute("CREATE TEMP TABLE _scope_entries (entry_id uuid PRIMARY KEY) ON COMMIT DROP")
     conn.execute("CREATE TEMP TABLE _scope_audit (audit_id uuid PRIMARY KEY) ON COMMIT DROP")
     if full:
-        conn.execute(sql.SQL("INSERT INTO _scope_entries SELECT id FROM {raw}.journal_entries UNION "
+        conn.execute(sql.SQL("INSERT INTO _scope_entries SELECT id FROM {stg}.stg_mindflow__journal_entries UNION "
                              "SELECT entry_id FROM {an}._entry_state ON CONFLICT DO NOTHING").format(
-            raw=sql.Identifier(RAW), an=sql.Identifier(schema.SCHEMA)))
-        conn.execute(sql.SQL("INSERT INTO _scope_audit SELECT id FROM {}.audit_logs").format(sql.Identifier(RAW)))
+            stg=sql.Identifier(STAGING), an=sql.Identifier(schema.SCHEMA)))
+        conn.execute(sql.SQL("INSERT INTO _scope_audit SELECT id FROM {}.stg_mindflow__audit_logs").format(
+            sql.Identifier(STAGING)))
     else:
         since = datetime.fromisoformat(last) - overlap
         qsince = datetime.fromisoformat(qlast) - overlap if qlast else since
         for stmt in _q("scope_changed_entries.sql"):
             conn.execute(stmt, {"since": since, "qsince": qsince})
-        conn.execute(sql.SQL("INSERT INTO _scope_audit SELECT id FROM {}.audit_logs WHERE _ingested_at >= %s")
-                     .format(sql.Identifier(RAW)), (since,))
+        conn.execute(sql.SQL("INSERT INTO _scope_audit SELECT id FROM {}.stg_mindflow__audit_logs"
+                             " WHERE _ingested_at >= %s").format(sql.Identifier(STAGING)), (since,))
         if window:
             conn.execute(sql.SQL(
-                "INSERT INTO _scope_entries SELECT id FROM {raw}.journal_entries WHERE date BETWEEN %(a)s AND %(b)s "
+                "INSERT INTO _scope_entries SELECT id FROM {stg}.stg_mindflow__journal_entries"
+                " WHERE entry_date BETWEEN %(a)s AND %(b)s "
                 "UNION SELECT entry_id FROM {an}._entry_state WHERE day BETWEEN %(a)s AND %(b)s "
-                "ON CONFLICT DO NOTHING").format(raw=sql.Identifier(RAW), an=sql.Identifier(schema.SCHEMA)),
+                "ON CONFLICT DO NOTHING").format(stg=sql.Identifier(STAGING), an=sql.Identifier(schema.SCHEMA)),
                 {"a": window[0], "b": window[1]})
             conn.execute(sql.SQL(
-                "INSERT INTO _scope_audit SELECT id FROM {}.audit_logs WHERE \"timestamp\" >= %s AND \"timestamp\" < %s "
-                "ON CONFLICT DO NOTHING").format(sql.Identifier(RAW)),
+                "INSERT INTO _scope_audit SELECT id FROM {}.stg_mindflow__audit_logs"
+                " WHERE occurred_at >= %s AND occurred_at < %s ON CONFLICT DO NOTHING").format(sql.Identifier(STAGING)),
                 (entry_time(window[0]), entry_time(window[1]) + timedelta(days=1)))
     conn.execute("ANALYZE _scope_entries")
     conn.execute("ANALYZE _scope_audit")
     result.scope_entries = conn.execute("SELECT count(*) FROM _scope_entries").fetchone()[0]
     result.scope_audit = conn.execute("SELECT count(*) FROM _scope_audit").fetchone()[0]
 
-    for stmt in _q("live_users.sql", **frags):
+    for stmt in _q("live_users.sql"):
         conn.execute(stmt)
 
     # Desired rows of the entries in scope: score in Python (text only for AI-eligible entries).
     cur = conn.cursor(name="live_entries") if result.scope_entries > 50_000 else conn.cursor()
-    (stmt,) = _q("live_entries.sql", **frags)
+    (stmt,) = _q("live_entries.sql")
     cur.execute(stmt)
     cols = [d.name for d in cur.description]
     mood_rows, state_rows, pending = [], [], []
@@ -245,7 +241,7 @@ def maintain_events(conn, *, full: bool = False, window: tuple[date, date] | Non
         "SELECT DISTINCT d FROM (SELECT old_day AS d FROM _state_changes UNION SELECT new_day FROM _state_changes) x "
         "WHERE d IS NOT NULL ORDER BY 1").fetchall()]
 
-    for stmt in _q("activity_desired.sql", **frags):
+    for stmt in _q("activity_desired.sql"):
         conn.execute(stmt)
     if not caps.timescale:
         lo, hi = conn.execute("SELECT min(time), max(time) FROM _desired_activity WHERE time >= %s",

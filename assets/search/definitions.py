@@ -11,25 +11,15 @@ from typing import Optional
 
 import dagster as dg
 
+from assets.search.documents import JOURNAL, STORY
 from orchestration.resources import WarehouseDatabase
 from orchestration.settings import Settings
 
-JOURNAL_DEPS = [
-    dg.AssetKey(["raw_mindflow", "journal_entries"]),
-    dg.AssetKey(["raw_mindflow", "users"]),
-    dg.AssetKey(["raw_mindflow", "user_settings"]),
-    dg.AssetKey(["raw_mindflow", "tags"]),
-    dg.AssetKey(["raw_mindflow", "journal_entry_tags"]),
-    dg.AssetKey(["vectors", "journal_entries"]),
-]
-STORY_DEPS = [
-    dg.AssetKey(["raw_mosaic", "stories"]),
-    dg.AssetKey(["raw_mosaic", "legacies"]),
-    dg.AssetKey(["raw_mosaic", "groups"]),
-    dg.AssetKey(["raw_mosaic", "persons"]),
-    dg.AssetKey(["raw_mosaic", "person_relationships"]),
-    dg.AssetKey(["vectors", "mosaic_stories"]),
-]
+# The dbt models each index is built from (dbt views: asset keys [schema, name]), and its vectors.
+JOURNAL_DEPS = [*(dg.AssetKey(list(rel)) for rel in JOURNAL.reads), dg.AssetKey(["vectors", "journal_entries"])]
+STORY_DEPS = [*(dg.AssetKey(list(rel)) for rel in STORY.reads), dg.AssetKey(["vectors", "mosaic_stories"])]
+# The models are views (virtual assets): the indices follow the raw tables behind them.
+AUTOMATION = dg.AutomationCondition.eager().resolve_through_virtual()
 
 
 class SearchResource(dg.ConfigurableResource):
@@ -66,7 +56,7 @@ def _materialize(which: str, config: SearchIndexConfig, search: SearchResource, 
 
 # Eager: the documents follow their inputs within the read-view cadence (orchestration/automation.py).
 @dg.asset(key=["search", "journal_entries"], group_name="search", deps=JOURNAL_DEPS,
-          automation_condition=dg.AutomationCondition.eager(),
+          automation_condition=AUTOMATION,
           retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
           description="Journal entries search index (MindFlow `journal_entries` mapping): full text with "
                       "highlights, facets, tag autocomplete, semantic and hybrid ranking. Private entries and "
@@ -76,7 +66,7 @@ def journal_entries(config: SearchIndexConfig, search: SearchResource, warehouse
 
 
 @dg.asset(key=["search", "mosaic_stories"], group_name="search", deps=STORY_DEPS,
-          automation_condition=dg.AutomationCondition.eager(),
+          automation_condition=AUTOMATION,
           retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
           description="Mosaic stories search index with per-story access fields mirroring "
                       "mosaic.user_can_access_story, so every query is scoped by construction.")

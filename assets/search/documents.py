@@ -2,9 +2,9 @@
 
 Both backends read the same documents: the Postgres backend inserts them into versioned tables in the
 `search` schema; the Elasticsearch backend turns each row into an Elasticsearch document. The SELECTs
-live in sql/journal_documents.sql and sql/story_documents.sql; this module fills in what depends on the
-warehouse at run time (the active embedding model, how the raw copies mark their change cursor and
-hard deletes, whether the quarantine exists), always through psycopg.sql.
+live in sql/journal_documents.sql and sql/story_documents.sql and read the dbt eligibility and staging
+models (where the privacy and quarantine rules are written once); this module fills in what depends on
+the warehouse at run time (the active embedding model), always through psycopg.sql.
 """
 
 from __future__ import annotations
@@ -24,10 +24,6 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 # vectors.active_models.source values that name each embedded source (qualified name first).
 JOURNAL_VECTOR_SOURCES = ("mindflow.journal_entries", "journal_entries", "vectors.journal_entries")
 STORY_VECTOR_SOURCES = ("mosaic.stories", "mosaic_stories", "stories", "vectors.mosaic_stories")
-
-# Columns a raw copy may carry to mark a row deleted at the source (kept as a tombstone).
-_TOMBSTONE_TIMESTAMPS = ("_deleted_at", "_source_deleted_at")
-_TOMBSTONE_FLAGS = ("_deleted", "_is_deleted")
 
 
 @lru_cache(maxsize=None)
@@ -49,47 +45,15 @@ class DocumentKind:
     select_file: str
     vector_table: str               # table in schema `vectors`
     vector_sources: tuple[str, ...]
-    quarantine_table: str           # source table name used by quality.quarantine
+    reads: tuple[tuple[str, str], ...]  # the dbt models the documents are built from: (schema, name)
 
 
 JOURNAL = DocumentKind("journal", "journal_documents.sql", "journal_entries", JOURNAL_VECTOR_SOURCES,
-                       "mindflow.journal_entries")
-STORY = DocumentKind("story", "story_documents.sql", "mosaic_stories", STORY_VECTOR_SOURCES, "mosaic.stories")
-
-
-def _column_types(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str]:
-    rows = conn.execute(
-        """SELECT a.attname, format_type(a.atttypid, a.atttypmod)
-             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-             JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped""",
-        (schema, table),
-    ).fetchall()
-    return dict(rows)
-
-
-def lsn_expression(alias: str, column_type: str | None) -> sql.Composable:
-    """The raw row's change cursor (`_source_lsn`) as a bigint, whatever type the ingest gave it."""
-    column = sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier("_source_lsn"))
-    if column_type is None:
-        return sql.SQL("0::bigint")
-    if column_type == "pg_lsn":
-        return sql.SQL("({} - '0/0'::pg_lsn)::bigint").format(column)
-    if column_type in {"bigint", "integer", "smallint", "numeric"} or column_type.startswith("numeric"):
-        return sql.SQL("{}::bigint").format(column)
-    return sql.SQL("({}::text::pg_lsn - '0/0'::pg_lsn)::bigint").format(column)
-
-
-def live_expression(alias: str, columns: dict[str, str]) -> sql.Composable:
-    """True for rows the source still has (hard deletes kept as tombstones are filtered out)."""
-    parts: list[sql.Composable] = []
-    for name in _TOMBSTONE_TIMESTAMPS:
-        if name in columns:
-            parts.append(sql.SQL("{}.{} IS NULL").format(sql.Identifier(alias), sql.Identifier(name)))
-    for name in _TOMBSTONE_FLAGS:
-        if name in columns:
-            parts.append(sql.SQL("NOT coalesce({}.{}, false)").format(sql.Identifier(alias), sql.Identifier(name)))
-    return sql.SQL(" AND ").join(parts) if parts else sql.SQL("true")
+                       (("eligibility", "eligible_journal_entries"), ("staging", "stg_mindflow__journal_entry_tags"),
+                        ("staging", "stg_mindflow__tags")))
+STORY = DocumentKind("story", "story_documents.sql", "mosaic_stories", STORY_VECTOR_SOURCES,
+                     (("eligibility", "eligible_mosaic_stories"), ("staging", "stg_mosaic__legacies"),
+                      ("intermediate", "int_mosaic__story_grants")))
 
 
 def active_model(conn: psycopg.Connection, kind: DocumentKind) -> ActiveModel | None:
@@ -113,41 +77,18 @@ def _vectors_cte(kind: DocumentKind, model: ActiveModel | None) -> sql.Composabl
     )
 
 
-def _quarantine_filter(conn: psycopg.Connection, kind: DocumentKind, alias: str) -> sql.Composable:
-    if not table_exists(conn, "quality", "active_quarantine"):
-        return sql.SQL("true")
-    from quality.quarantine import not_quarantined
-
-    return not_quarantined(kind.quarantine_table, sql.SQL("{}.id::text").format(sql.Identifier(alias)))
-
-
-# alias -> raw table, per kind
-_JOURNAL_ALIASES = {"e": ("raw_mindflow", "journal_entries"), "u": ("raw_mindflow", "users"),
-                    "s": ("raw_mindflow", "user_settings"), "jet": ("raw_mindflow", "journal_entry_tags"),
-                    "t": ("raw_mindflow", "tags")}
-_STORY_ALIASES = {"s": ("raw_mosaic", "stories"), "l": ("raw_mosaic", "legacies"), "g": ("raw_mosaic", "groups"),
-                  "p": ("raw_mosaic", "persons"), "r": ("raw_mosaic", "person_relationships")}
-
-
 class MissingSourceError(RuntimeError):
-    """The raw copies a search index is built from are not in the warehouse yet."""
+    """The dbt models a search index is built from are not in the warehouse yet."""
 
 
 def document_query(conn: psycopg.Connection, kind: DocumentKind) -> tuple[sql.Composed, ActiveModel | None]:
     """The SELECT producing every eligible document of `kind`, and the model its vectors come from."""
-    aliases = _JOURNAL_ALIASES if kind is JOURNAL else _STORY_ALIASES
-    fields: dict[str, sql.Composable] = {}
-    for alias, (schema, table) in aliases.items():
-        columns = _column_types(conn, schema, table)
-        if not columns:
-            raise MissingSourceError(f"{schema}.{table} is not in the warehouse; run the ingest first")
-        fields[f"{alias}_lsn"] = lsn_expression(alias, columns.get("_source_lsn"))
-        fields[f"{alias}_live"] = live_expression(alias, columns)
+    missing = [f"{schema}.{name}" for schema, name in kind.reads if not table_exists(conn, schema, name)]
+    if missing:
+        raise MissingSourceError(f"{', '.join(missing)} not in the warehouse; run the ingest and the dbt views first")
     model = active_model(conn, kind)
-    main_alias = "e" if kind is JOURNAL else "s"
-    fields["not_quarantined"] = _quarantine_filter(conn, kind, main_alias)
-    fields["entry_vectors" if kind is JOURNAL else "story_vectors"] = _vectors_cte(kind, model)
-    return sql.SQL(read_sql(kind.select_file)).format(**fields), model
+    vectors = {"entry_vectors" if kind is JOURNAL else "story_vectors": _vectors_cte(kind, model)}
+    return sql.SQL(read_sql(kind.select_file)).format(**vectors), model
 
 
 def fold_function_ddl() -> sql.Composed:

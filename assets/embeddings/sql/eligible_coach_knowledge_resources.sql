@@ -1,5 +1,6 @@
 -- Study-coach knowledge resources (seed 002 "Vector Database": embeddings for knowledge resources,
--- metadata resourceId, language, tags, source), of learners not deleted.
+-- metadata resourceId, language, tags, source): the dbt model
+-- eligibility.eligible_coach_knowledge_resources (the rules are written there), with some text to embed.
 SELECT k.id AS source_id,
        k.user_id,
        jsonb_build_object(
@@ -9,9 +10,5 @@ SELECT k.id AS source_id,
            'source', k.source
        ) AS metadata,
        concat_ws(E'\n\n', nullif(btrim(k.title), ''), k.content) AS body
-  FROM raw_coach.knowledge_resources k
-  JOIN raw_coach.users u ON u.id = k.user_id
- WHERE u.deleted_at IS NULL
-   AND btrim(concat(k.title, k.content)) <> ''
-   AND {resource_not_quarantined}
-   AND {user_not_quarantined}
+  FROM eligibility.eligible_coach_knowledge_resources k
+ WHERE btrim(concat(k.title, k.content)) <> ''

@@ -1,14 +1,12 @@
 -- Numeric insight columns per user for one period [%(start)s, %(end)s] (both inclusive), computed from
--- AI-eligible entries only: live entry, live user, not private, user not in private mode, not quarantined.
-WITH e AS (
-    SELECT e.id, e.user_id, e.date, e.mood, e.word_count
-      FROM {raw}.journal_entries e
-      JOIN {raw}.users u ON u.id = e.user_id
-      LEFT JOIN {raw}.user_settings s ON s.user_id = e.user_id
-     WHERE e.date BETWEEN %(start)s AND %(end)s
-       AND e.deleted_at IS NULL AND u.deleted_at IS NULL
-       AND NOT e.is_private AND NOT coalesce(s.private_mode, false)
-       AND {entry_ok} AND {user_ok}
+-- AI-eligible entries only: the rows of the dbt model eligibility.eligible_journal_entries flagged
+-- ai_eligible (live entry, live user, not private, user not in private mode, not quarantined).
+WITH eligible AS NOT MATERIALIZED (
+    SELECT e.id, e.user_id, e.entry_date AS date, e.mood, e.word_count
+      FROM eligibility.eligible_journal_entries e
+     WHERE e.ai_eligible
+), e AS (
+    SELECT * FROM eligible WHERE date BETWEEN %(start)s AND %(end)s
 ), base AS (
     SELECT user_id, count(*) AS n, coalesce(sum(word_count), 0) AS words, count(mood) AS n_mood,
            count(*) FILTER (WHERE mood IN ('ecstatic', 'happy')) AS pos,
@@ -31,12 +29,9 @@ WITH e AS (
      GROUP BY user_id
 ), before AS (
     SELECT e.user_id, count(*) AS n, coalesce(sum(e.word_count), 0) AS words
-      FROM {raw}.journal_entries e
+      FROM eligible e
       JOIN base b ON b.user_id = e.user_id
-      JOIN {raw}.users u ON u.id = e.user_id
-      LEFT JOIN {raw}.user_settings s ON s.user_id = e.user_id
-     WHERE e.date < %(start)s AND e.deleted_at IS NULL
-       AND NOT e.is_private AND NOT coalesce(s.private_mode, false) AND {entry_ok}
+     WHERE e.date < %(start)s
      GROUP BY e.user_id
 )
 SELECT b.user_id, b.n::int AS entries_analyzed, b.words::int AS total_words,

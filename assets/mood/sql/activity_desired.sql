@@ -4,7 +4,7 @@
 -- metadata holds only identifiers (event_key, source, audit_id, entry_id): no IPs, user agents or
 -- before/after content from the audit row (DESIGN rule 5, rule 2).
 CREATE TEMP TABLE _desired_activity ON COMMIT DROP AS
-SELECT a."timestamp" AS time, a.user_id,
+SELECT a.occurred_at AS time, a.user_id,
        CASE a.action WHEN 'LOGIN' THEN 'login' WHEN 'LOGOUT' THEN 'logout'
                      WHEN 'ENTRY_CREATE' THEN 'entry_created' WHEN 'ENTRY_UPDATE' THEN 'entry_updated'
                      WHEN 'ENTRY_DELETE' THEN 'entry_deleted' WHEN 'INSIGHT_VIEW' THEN 'insight_viewed'
@@ -13,11 +13,11 @@ SELECT a."timestamp" AS time, a.user_id,
        jsonb_strip_nulls(jsonb_build_object('event_key', 'audit:' || a.id, 'source', 'audit_logs',
                                             'audit_id', a.id, 'entry_id', a.metadata->>'entryId')) AS metadata
   FROM _scope_audit sa
-  JOIN {raw}.audit_logs a ON a.id = sa.audit_id
+  JOIN staging.stg_mindflow__audit_logs a ON a.id = sa.audit_id
   JOIN _live_users lu ON lu.user_id = a.user_id
  WHERE a.action IN ('LOGIN', 'LOGOUT', 'ENTRY_CREATE', 'ENTRY_UPDATE', 'ENTRY_DELETE', 'INSIGHT_VIEW',
                     'SETTINGS_UPDATE', 'PROFILE_UPDATE')
-   AND {audit_ok};
+   AND jsonb_array_length(a.quality_issues) = 0;
 CREATE TEMP TABLE _entry_audit ON COMMIT DROP AS
 SELECT DISTINCT x.metadata->>'entry_id' AS entry_id, x.event_type
   FROM (SELECT metadata, event_type FROM _desired_activity
@@ -32,7 +32,7 @@ SELECT ev.time, e.user_id, ev.event_type,
        jsonb_build_object('event_key', 'entry:' || e.id || ':' || ev.suffix, 'source', 'journal_entries',
                           'entry_id', e.id::text)
   FROM _scope_entries sc
-  JOIN {raw}.journal_entries e ON e.id = sc.entry_id
+  JOIN staging.stg_mindflow__journal_entries e ON e.id = sc.entry_id
   JOIN _live_users lu ON lu.user_id = e.user_id
  CROSS JOIN LATERAL (VALUES
         ('entry_created', e.created_at, 'created', true),
@@ -41,7 +41,7 @@ SELECT ev.time, e.user_id, ev.event_type,
          AND NOT (e.deleted_at IS NOT NULL AND e.updated_at >= e.deleted_at - INTERVAL '1 second')),
         ('entry_deleted', e.deleted_at, 'deleted', e.deleted_at IS NOT NULL)
      ) AS ev(event_type, time, suffix, present)
- WHERE ev.present AND {entry_ok}
+ WHERE ev.present AND jsonb_array_length(e.quality_issues) = 0
    AND NOT EXISTS (SELECT 1 FROM _entry_audit ea WHERE ea.entry_id = e.id::text AND ea.event_type = ev.event_type);
 CREATE INDEX ON _desired_activity ((metadata->>'event_key'));
 ANALYZE _desired_activity

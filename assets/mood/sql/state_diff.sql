@@ -19,7 +19,7 @@ SELECT DISTINCT p.insight_type, p.period_start, t.user_id
                             ('yearly', date_trunc('year', t.day)::date)) AS p(insight_type, period_start)
 ON CONFLICT (insight_type, period_start, user_id) DO UPDATE SET marked_at = excluded.marked_at
 ;
--- An entry removed whose day lies before the mood_events retention floor: its raw row is gone, so the
+-- An entry removed whose day lies before the mood_events retention floor: its row is gone from the warehouse, so the
 -- mood diff cannot see it; its (day, user) daily bucket holds exactly that entry (one entry per user and
 -- date), so the bucket is marked and the refresh removes it (rule 1 reaches past retention).
 INSERT INTO {an}._rollup_dirty (rollup, bucket, user_id)

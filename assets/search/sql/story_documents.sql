@@ -1,27 +1,17 @@
--- Mosaic story search documents from the raw Mosaic copies. Access is indexed per story so that every
--- query can be scoped by construction (DESIGN.md rule 3), mirroring mosaic.user_can_access_story:
---   submitter -> always; legacy admin (legacies.created_by) -> always; 'public' -> everyone;
---   'private' -> nobody else; 'group' -> members of any group of the story's legacy;
---   'family_only' -> mosaic.check_family_relationship (a Person of the legacy carrying the user's
---   account, marked family or with a FAMILY_OF edge).
--- is_public and readers (the user ids that may read a non-public story) are the access fields; a
--- query adds (is_public OR readers @> ARRAY[user]) and nothing is ever post-filtered.
-WITH legacy_groups AS (
-    SELECT g.legacy_id, array_agg(DISTINCT m) AS members, max({g_lsn}) AS lsn
-      FROM raw_mosaic.groups g
-      CROSS JOIN LATERAL unnest(g.members) AS m
-     WHERE {g_live}
-     GROUP BY g.legacy_id
-),
-legacy_family AS (
-    SELECT p.legacy_id, array_agg(DISTINCT p.user_id) AS members, max({p_lsn}) AS lsn
-      FROM raw_mosaic.persons p
-     WHERE p.user_id IS NOT NULL AND {p_live}
-       AND (p.relationship_type = 'family' OR EXISTS (
-            SELECT 1 FROM raw_mosaic.person_relationships r
-             WHERE (r.from_person_id = p.id OR r.to_person_id = p.id)
-               AND r.relationship = 'FAMILY_OF' AND {r_live}))
-     GROUP BY p.legacy_id
+-- Mosaic story search documents: the stories of the dbt model eligibility.eligible_mosaic_stories
+-- (of an existing legacy, not quarantined), with their legacy from the staging view. Access is indexed
+-- per story so that every query can be scoped by construction (DESIGN.md rule 3): the readers of a story
+-- are the users the dbt model intermediate.int_mosaic__story_grants grants it to (the rules of the seed's
+-- mosaic.user_can_access_story, written once in dbt) for a reason other than 'public'; is_public says
+-- everyone may read it. A query adds (is_public OR readers @> ARRAY[user]) and nothing is ever
+-- post-filtered.
+-- source_version: the greatest change cursor (_source_lsn as an integer) of the story and its legacy;
+-- Elasticsearch uses it as the lowest external version (a changed document always gets a higher one).
+WITH story_readers AS (
+    SELECT g.story_id, array_agg(DISTINCT g.user_id ORDER BY g.user_id) AS readers
+      FROM intermediate.int_mosaic__story_grants g
+     WHERE g.access_reason <> 'public' AND g.user_id IS NOT NULL
+     GROUP BY g.story_id
 ),
 story_vectors AS (
     {story_vectors}
@@ -31,28 +21,18 @@ SELECT d.*,
                d.title, d.content, d.story_type, d.tags, d.approved, d.model_id, d.vector_hash,
                d.updated_at)::text) AS fingerprint
   FROM (
-    SELECT s.id, s.legacy_id, l.person_name::text AS legacy_name, s.submitted_by,
-           l.created_by AS legacy_admin, s.visibility_level::text AS visibility,
+    SELECT s.id, s.legacy_id, l.person_name AS legacy_name, s.submitted_by,
+           l.created_by AS legacy_admin, s.visibility_level AS visibility,
            (s.visibility_level = 'public') AS is_public,
-           ARRAY(SELECT DISTINCT r FROM unnest(
-                    ARRAY[s.submitted_by, l.created_by]
-                    || CASE s.visibility_level
-                         WHEN 'group' THEN coalesce(lg.members, ARRAY[]::uuid[])
-                         WHEN 'family_only' THEN coalesce(lf.members, ARRAY[]::uuid[])
-                         ELSE ARRAY[]::uuid[] END) AS r
-                  WHERE r IS NOT NULL ORDER BY r) AS readers,
-           s.title::text AS title, s.content, s.story_type::text AS story_type,
+           coalesce(sr.readers, ARRAY[]::uuid[]) AS readers,
+           s.title, s.content, s.story_type,
            coalesce(s.tags, ARRAY[]::text[]) AS tags, s.created_at, s.updated_at,
            (s.approved_by IS NOT NULL) AS approved,
-           greatest({s_lsn}, coalesce({l_lsn}, 0),
-                    CASE s.visibility_level WHEN 'group' THEN coalesce(lg.lsn, 0)
-                                            WHEN 'family_only' THEN coalesce(lf.lsn, 0) ELSE 0 END)
+           coalesce(greatest(s._source_lsn - '0/0'::pg_lsn, l._source_lsn - '0/0'::pg_lsn)::bigint, 0)
              AS source_version,
            sv.embedding, sv.model_id, sv.vector_hash
-      FROM raw_mosaic.stories s
-      LEFT JOIN raw_mosaic.legacies l ON l.id = s.legacy_id AND {l_live}
-      LEFT JOIN legacy_groups lg ON lg.legacy_id = s.legacy_id
-      LEFT JOIN legacy_family lf ON lf.legacy_id = s.legacy_id
+      FROM eligibility.eligible_mosaic_stories s
+      JOIN staging.stg_mosaic__legacies l ON l.id = s.legacy_id
+      LEFT JOIN story_readers sr ON sr.story_id = s.id
       LEFT JOIN story_vectors sv ON sv.source_id = s.id
-     WHERE {s_live} AND {not_quarantined}
   ) d

@@ -1,6 +1,6 @@
 -- The journal entries a derived store may hold (DESIGN privacy rules 1 and 2), written once for every
 -- store that reads entries (embeddings, search, mood, insights):
---   rule 1: the entry is not soft-deleted and its author is a live user;
+--   rule 1: the entry is not soft-deleted and its author is a live user (eligible_mindflow_users);
 --   neither the entry nor its author is quarantined (quality.active_quarantine: a row breaking a
 --   quality rule stays out of derived stores until released);
 --   rule 2: ai_eligible says whether its text may reach AI outputs: not is_private, the author not in
@@ -19,6 +19,7 @@ select
     e.word_count,
     e.reading_time,
     e.is_private,
+    e.version,
     coalesce(s.private_mode, false) as user_private_mode,
     (not e.is_private
      and s.private_mode is not true
@@ -30,9 +31,7 @@ select
     u._source_lsn as user_source_lsn,
     s._source_lsn as settings_source_lsn
 from {{ ref('stg_mindflow__journal_entries') }} as e
-join {{ ref('stg_mindflow__users') }} as u on u.id = e.user_id
+join {{ ref('eligible_mindflow_users') }} as u on u.id = e.user_id
 left join {{ ref('stg_mindflow__user_settings') }} as s on s.user_id = e.user_id
 where not e.is_deleted
-  and not u.is_deleted
   and jsonb_array_length(e.quality_issues) = 0
-  and jsonb_array_length(u.quality_issues) = 0
