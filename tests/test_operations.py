@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from assets.ingest import retention as copy_retention
 from assets.operations import bi_access, erasure, retention
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,7 +28,7 @@ ERASURES = dg.AssetKey(["tessera_meta", "erasures"])
 RETENTION = dg.AssetKey(["tessera_meta", "retention_log"])
 BI_ACCESS = dg.AssetKey(["tessera_meta", "bi_access"])
 # what the end-to-end tests materialize (materialize_all patterns: asset key, schema or group)
-STORES = ("dbt_staging", "dbt_intermediate", "dbt_marts", "mood", "vectors/journal_entries",
+STORES = ("dbt_staging", "dbt_intermediate", "dbt_changes", "dbt_eligibility", "dbt_marts", "mood", "vectors/journal_entries",
           "search/journal_entries", "persona/trait_matrix", "persona/knowledge_entries")
 
 
@@ -312,7 +313,7 @@ def test_retention_removes_only_expired_rows_and_reports_them(databases):
 
 
 def test_retention_rules_match_the_seeds():
-    rules = {r.name: r.keep for r in retention.raw_rules()}
+    rules = {r.name: r.keep for r in copy_retention.retention_rules()}
     assert rules["raw_mindflow.audit_logs"] == "7 years"
     assert rules["raw_mindflow.application_logs"] == "30 days"
     assert rules["raw_coach.dialogue_messages"] == "365 days"
