@@ -5,7 +5,8 @@
 Builds a throw-away warehouse database on the embedded server (or next to TESSERA_WAREHOUSE_URL) with
 raw_personakit.persons / observations shaped like the generator's (its own text, assessment and graph
 functions, so evidence extraction does real work): one person per user, about one observation every
-ten days each, review states 50 % processed / 25 % approved / 15 % pending / 10 % rejected.
+ten days each, review states 50 % processed / 25 % approved / 15 % pending / 10 % rejected; and the dbt
+views the trait matrix reads over them (staging, eligibility.eligible_personakit_observations).
 Then it times
   full         refresh_traits(full=True) over everything (the baseline, measured in the same run)
   noop         an incremental run with nothing changed (fingerprint scan only)
@@ -37,6 +38,7 @@ CREATE TABLE raw_personakit.observations (observation_id uuid PRIMARY KEY, perso
 CREATE INDEX ON raw_personakit.observations (person_id);
 CREATE TABLE raw_personakit.mindscapes (mindscape_id uuid PRIMARY KEY, person_id uuid NOT NULL, updated_at timestamptz NOT NULL);
 """
+VIEWS = ("stg_personakit__persons", "stg_personakit__observations", "eligible_personakit_observations")
 SOURCE_TYPES = (("chat_log", 30), ("document", 20), ("interview", 15), ("assessment", 15), ("api_import", 20))
 STATUSES = (("processed", 50), ("approved", 25), ("pending", 15), ("rejected", 10))
 
@@ -77,6 +79,8 @@ def main(argv: list[str]) -> dict:
 
     import psycopg
 
+    from assets.dbt.project import conninfo_dbt_env, run_dbt
+    from assets.ingest import feed
     from assets.persona.traits import refresh_traits
     from orchestration.embedded import warehouse_database_url
     from orchestration.settings import Settings
@@ -115,6 +119,9 @@ def main(argv: list[str]) -> dict:
             figures["observations"] = len(rows)
             figures["eligible_observations"] = sum(1 for r in rows if r[6] in ("approved", "processed"))
             figures["load_seconds"] = round(time.perf_counter() - started, 2)
+            feed.ensure_feed(conn)  # as ingest does (dbt's run-end hook prunes the change feed)
+            conn.commit()
+            run_dbt(["run", "--select", *VIEWS], env=conninfo_dbt_env(bench_url), check=True)
 
             t0 = time.perf_counter()
             full = refresh_traits(conn, anchor, full=True)

@@ -21,6 +21,11 @@ from dataclasses import dataclass
 PRODUCTS = ("mindflow", "mosaic", "personakit", "coach", "devassist")
 
 
+def raw_schema_of(product: str) -> str:
+    """The warehouse schema holding a product's raw copies (the one place the naming rule is written)."""
+    return f"raw_{product}"
+
+
 @dataclass(frozen=True)
 class SourceTable:
     product: str
@@ -44,7 +49,7 @@ class SourceTable:
 
     @property
     def raw_schema(self) -> str:
-        return f"raw_{self.product}"
+        return raw_schema_of(self.product)
 
     @property
     def asset_key(self) -> list[str]:

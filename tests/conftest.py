@@ -151,7 +151,8 @@ def modelled(ingested) -> TestDatabases:
 
 
 def compute_persona_stores(warehouse_url: str) -> None:
-    """The persona stores (traits, knowledge, graph metadata) from an ingested warehouse, as of now."""
+    """The persona stores (traits, knowledge, graph metadata) from a modelled warehouse (the dbt views
+    built over the raw copies), as of now."""
     import psycopg
 
     from assets.persona.graph import refresh_graph_metadata
@@ -190,7 +191,8 @@ def shared_warehouse(embedded_server, tmp_path_factory) -> SharedWarehouse:
     try:
         generate(shared.source_url, **SMALL_SCALE)
         sync_all(shared.source_url, shared.warehouse_url)
-        compute_persona_stores(shared.warehouse_url)
+        run_dbt(["run", "--select", "config.materialized:view"], url=shared.warehouse_url, check=True)
+        compute_persona_stores(shared.warehouse_url)  # reads the views
         result = run_dbt(["build"], url=shared.warehouse_url)
         assert result.returncode == 0, f"dbt build of the shared warehouse failed:\n{result.stdout[-8000:]}"
         shared.dbt_build_output = result.stdout

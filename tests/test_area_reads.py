@@ -10,9 +10,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 AREAS = ("embeddings", "search", "mood", "insights")
 RAW_SCHEMA = re.compile(r"\braw_(mindflow|mosaic|personakit|coach|devassist)\b")
-# The PersonaKit observations' eligibility moves to its dbt model separately; until then these read raw.
-NOT_YET = {("assets/embeddings/sql/eligible_personakit_observations.sql", "raw_personakit"),
-           ("assets/embeddings/sources.py", "raw_personakit")}
+NOT_YET: set[tuple[str, str]] = set()  # (file, schema) pairs allowed to read a raw copy: none
 
 
 def raw_reads(root: Path = REPO) -> list[tuple[str, int, str]]:
@@ -71,7 +69,7 @@ def test_a_rule_changed_in_the_eligibility_model_reaches_every_area(modelled):
         pg.rebuild(modelled.warehouse_url, pg.JOURNAL_INDEX)
         with psycopg.connect(modelled.warehouse_url) as conn:
             embeddable = conn.execute(sql.SQL("SELECT count(*) FROM ({}) q WHERE q.user_id = %s").format(
-                get_source("journal_entries").eligible_query(True)), (author,)).fetchone()[0]
+                get_source("journal_entries").eligible_query()), (author,)).fetchone()[0]
             maintain_events(conn, full=True)
             conn.commit()
             valences = conn.execute("SELECT count(text_valence) FROM analytics.mood_events WHERE user_id = %s",

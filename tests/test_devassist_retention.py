@@ -11,7 +11,7 @@ import dagster as dg
 import pandas as pd
 import psycopg
 
-from assets.operations import retention
+from assets.ingest import retention as copy_retention
 
 
 def _frame(conn, table: str) -> pd.DataFrame:
@@ -77,9 +77,9 @@ def test_cleanup_old_data_applied_to_the_warehouse_copies_and_reported(ingested)
 
 
 def test_the_seed_periods_are_the_registry_rules():
-    rules = {r.name: r for r in retention.raw_rules()}
+    rules = {r.name: r for r in copy_retention.retention_rules()}
     assert rules["raw_devassist.governance_events"].keep == "7 years"
     assert rules["raw_devassist.user_sessions"].column == "ended_at" and rules["raw_devassist.user_sessions"].keep == "2 years"
     completed = rules["raw_devassist.agent_sessions"]
     assert (completed.column, completed.keep, completed.condition) == ("completed_at", "1 year", "status = 'completed'")
-    assert "status = 'completed'" in retention.delete_statement(completed).as_string(None)
+    assert "status = 'completed'" in copy_retention.delete_statement(completed).as_string(None)

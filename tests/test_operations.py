@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from assets.ingest import retention as copy_retention
 from assets.operations import bi_access, erasure, retention
 
 REPO = Path(__file__).resolve().parent.parent
@@ -312,7 +313,7 @@ def test_retention_removes_only_expired_rows_and_reports_them(databases):
 
 
 def test_retention_rules_match_the_seeds():
-    rules = {r.name: r.keep for r in retention.raw_rules()}
+    rules = {r.name: r.keep for r in copy_retention.retention_rules()}
     assert rules["raw_mindflow.audit_logs"] == "7 years"
     assert rules["raw_mindflow.application_logs"] == "30 days"
     assert rules["raw_coach.dialogue_messages"] == "365 days"

@@ -15,7 +15,8 @@ from assets.persona.traits import refresh_traits
 AS_OF = datetime.now(timezone.utc)
 
 
-def test_traits_on_generated_data_and_rejection_through_ingest(ingested):
+def test_traits_on_generated_data_and_rejection_through_ingest(modelled):
+    ingested = modelled  # the persona stores read the dbt views over the raw copies
     from assets.ingest.pipeline import sync_all
 
     with psycopg.connect(ingested.warehouse_url) as wh:

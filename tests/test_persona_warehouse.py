@@ -1,6 +1,7 @@
 """Persona assets against the embedded Postgres, on small hand-built source rows mirrored into raw_*
 (the mirror below stands in for an ingest tick: raw_<product>.<table> = the source table + _ingested_at,
-_source_lsn). Known answers throughout."""
+_source_lsn), with the dbt views the persona assets read (staging, eligibility) built over them. Known
+answers throughout."""
 
 from __future__ import annotations
 
@@ -18,13 +19,21 @@ from assets.persona.plugin_metadata import refresh_story_metadata
 from assets.persona.related_stories import refresh_related_stories, top_k_related
 from assets.persona.snapshots import refresh_persona_snapshots, refresh_progress_snapshot
 from assets.persona.traits import refresh_traits
-from orchestration.db import columns_of
+from assets.dbt.project import run_dbt
+from assets.ingest import feed
+from orchestration.db import columns_of, table_exists
 from orchestration.resources import WarehouseDatabase
 
 AS_OF = datetime(2025, 6, 1, 12, tzinfo=timezone.utc)
 PERSONAKIT = ("personakit.persons", "personakit.observations", "personakit.mindscapes")
 MOSAIC = ("mosaic.users", "mosaic.legacies", "mosaic.stories")
 COACH = ("coach.users", "coach.sessions", "coach.plans", "coach.tasks", "coach.study_sessions")
+# The dbt views over each mirrored set that the persona assets read.
+DBT_VIEWS = {
+    tables: [f"staging.stg_{t.replace('.', '__')}" for t in tables] + extra
+    for tables, extra in ((PERSONAKIT, ["eligibility.eligible_personakit_observations"]),
+                          (MOSAIC, ["eligibility.eligible_mosaic_stories"]), (COACH, []))
+}
 
 
 def mirror(dbs, tables) -> None:
@@ -43,7 +52,11 @@ def mirror(dbs, tables) -> None:
                 with wh.cursor().copy(f'COPY "raw_{product}"."{name}" ({names}) FROM STDIN') as into:
                     for chunk in out:
                         into.write(chunk)
+        feed.ensure_feed(wh)  # as ingest does (dbt's run-end hook prunes the change feed)
         wh.commit()
+        missing = [v for v in DBT_VIEWS[tables] if not table_exists(wh, *v.split("."))]
+    if missing:  # views read the raw copies live: built once, they see every later mirror
+        run_dbt(["run", "--select", *(v.split(".")[1] for v in missing)], url=dbs.warehouse_url, check=True)
 
 
 def person(conn, name="P", deleted=False) -> str:
@@ -472,4 +485,9 @@ def test_definitions_snapshot():
     assert {"trait_confidence_in_unit_interval", "trait_lineage_eligible", "one_active_mindscape_per_person",
             "warm_layer_vector_dimensions", "related_edges_within_legacy"} <= blocking
     assert {s.name for s in defs.schedules} == {"persona_progress_snapshots_daily_schedule", "persona_snapshots_nightly_schedule"}
-    assert dg.AssetKey(["raw_personakit", "observations"]) in graph.get(dg.AssetKey(["persona", "trait_matrix"])).parent_keys
+    # the persona stores read the dbt models (rule 4 once, in eligibility), never the raw copies
+    parents = {k: sorted(p.to_user_string() for p in graph.get(dg.AssetKey.from_user_string(k)).parent_keys)
+               for k in keys}
+    assert parents["persona/trait_matrix"] == ["eligibility/eligible_personakit_observations"]
+    assert parents["persona/related_stories"] == ["eligibility/eligible_mosaic_stories", "vectors/mosaic_stories"]
+    assert not [p for ps in parents.values() for p in ps if p.startswith("raw_")]

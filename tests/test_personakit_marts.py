@@ -51,8 +51,9 @@ def _ts(value):
 
 
 @pytest.fixture
-def built(ingested):
-    """The seeded warehouse with the persona stores computed and the PersonaKit marts built."""
+def built(modelled):
+    """The seeded warehouse with the persona stores computed (from the dbt views) and the PersonaKit marts built."""
+    ingested = modelled
     from conftest import compute_persona_stores
 
     compute_persona_stores(ingested.warehouse_url)

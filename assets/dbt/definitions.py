@@ -1,7 +1,7 @@
 """Definitions of the dbt area: the read views (dbt_project/) as Dagster assets.
 
 Two @dbt_assets split by how they materialize (STYLE.md): the incremental marts (every mart: a refresh
-replaces only the keys touched since the last run), and the staging/intermediate views. Sources map to the ingest assets ["raw_<product>", table];
+replaces only the keys touched since the last run), and the staging/intermediate views. Sources map to the ingest assets [<raw schema>, table] (sources/registry.py);
 dbt data tests become asset checks (error severity blocks downstream); every run reports row counts
 and column schemas. The manifest is parsed at load time when missing or stale (ensure_manifest).
 """

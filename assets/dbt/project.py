@@ -50,6 +50,15 @@ def dbt_env(url: str) -> dict[str, str]:
     }
 
 
+def conninfo_dbt_env(conninfo: str) -> dict[str, str]:
+    """TESSERA_DBT_* from a psycopg conninfo, key=value or URL (make_conninfo gives key=value)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    params = conninfo_to_dict(conninfo)
+    defaults = (("host", "localhost"), ("port", "5432"), ("user", "postgres"), ("password", ""), ("dbname", "warehouse"))
+    return {f"TESSERA_DBT_{k.upper()}": str(params.get(k) or default) for k, default in defaults}
+
+
 @contextmanager
 def temporary_environ(values: dict[str, str]) -> Iterator[None]:
     """os.environ with `values` set inside the block, restored (or removed) after it: dbt reads the

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sources.registry import PRODUCTS, SourceTable, tables_for
+from sources.registry import PRODUCTS, SourceTable, raw_schema_of, tables_for
 
 STAGING_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "staging"
 
@@ -59,22 +59,23 @@ def staging_sql(table: SourceTable, columns: list[tuple[str, str]]) -> str:
     lines += ["_ingested_at", "_source_lsn"]
     select = ",\n    ".join(lines)
     return (
-        f"-- {table.description or table.name}: raw_{table.product}.{table.name} renamed and cast"
+        f"-- {table.description or table.name}: {table.raw_schema}.{table.name} renamed and cast"
         + (", soft deletes flagged" if table.soft_delete else "")
         + ",\n-- every row kept, the rules it breaks (active quarantine) in quality_issues. Nothing else happens in staging.\n"
         f"select\n    {select}\n"
-        f"from {{{{ source('raw_{table.product}', '{table.name}') }}}} as src\n"
+        f"from {{{{ source('{table.raw_schema}', '{table.name}') }}}} as src\n"
     )
 
 
 def sources_yaml(product: str, tables: tuple[SourceTable, ...]) -> str:
+    schema = raw_schema_of(product)  # the dbt source is named like the schema it reads
     out = [
         "version: 2",
         "",
         "sources:",
-        f"  - name: raw_{product}",
+        f"  - name: {schema}",
         f"    description: \"{PRODUCT_DOCS[product]}: exact copies written by the ingest assets.\"",
-        f"    schema: raw_{product}",
+        f"    schema: {schema}",
         "    config:",
         "      loaded_at_field: _ingested_at",
         "      freshness:",
@@ -93,7 +94,7 @@ def models_yaml(product: str, tables: tuple[SourceTable, ...], columns: dict[str
     for t in tables:
         out.append(f"  - name: {staging_name(t)}")
         out.append(
-            f"    description: \"{t.description}. One row per raw_{product}.{t.name} row, quarantined or not (quality_issues)"
+            f"    description: \"{t.description}. One row per {t.raw_schema}.{t.name} row, quarantined or not (quality_issues)"
             + ("; is_deleted flags soft deletes" if t.soft_delete else "")
             + ".\""
         )

@@ -7,16 +7,9 @@ from typing import Any, Mapping
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
+from assets.dbt.keys import model_asset_key, source_asset_key
+
 LAYERS = ("staging", "intermediate", "changes", "eligibility", "marts")
-
-
-def source_asset_key(source_name: str, table_name: str) -> list[str]:
-    """dbt source raw_<product>.<table> -> the ingest asset ["raw_<product>", "<table>"]."""
-    return [source_name, table_name]
-
-
-def model_asset_key(schema: str, name: str) -> list[str]:
-    return [schema, name]
 
 
 def layer_of(props: Mapping[str, Any]) -> str:

@@ -10,7 +10,6 @@ from assets.embeddings.sources import SCHEMA, SOURCES, EmbeddedSource
 from assets.embeddings.store import (
     active_model,
     ensure_vectors_schema,
-    quarantine_available,
     sync_source,
 )
 from orchestration.resources import WarehouseDatabase
@@ -70,7 +69,7 @@ def build_privacy_check(source: EmbeddedSource) -> dg.AssetChecksDefinition:
             ineligible = conn.execute(sql.SQL(
                 "SELECT count(DISTINCT v.source_id) FROM {table} v"
                 " WHERE v.source_id NOT IN (SELECT q.source_id FROM ({query}) q)"
-            ).format(table=table, query=source.eligible_query(quarantine_available(conn)))).fetchone()[0]
+            ).format(table=table, query=source.eligible_query())).fetchone()[0]
             active = active_model(conn, source)
             stray = conn.execute(sql.SQL("SELECT count(*) FROM {} WHERE model_id IS DISTINCT FROM %s").format(table),
                                  (active[0] if active else None,)).fetchone()[0]

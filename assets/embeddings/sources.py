@@ -3,20 +3,17 @@
 Each entry names its eligibility query (sql/eligible_<table>.sql: source_id, the extra columns, body),
 the extra columns the vectors table carries, and the relations the query reads (`upstream`, also the
 asset's dependencies). The queries read the dbt eligibility models (schema `eligibility`), where each
-privacy and quarantine rule is written once; a query that still applies quarantine rules itself names
-its fragments in `quarantine`.
+privacy and quarantine rule is written once.
 """
 
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from psycopg import sql
-
-from quality.quarantine import not_quarantined
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 SCHEMA = "vectors"
@@ -34,7 +31,6 @@ class EmbeddedSource:
     source_table: str  # the product table, e.g. mindflow.journal_entries
     description: str
     columns: tuple[Column, ...]  # extra columns copied from the eligibility query
-    quarantine: dict[str, tuple[str, str]] = field(default_factory=dict)  # placeholder -> (table, key expr)
     upstream: tuple[tuple[str, str], ...] = ()  # relations read: (schema, table) = their asset key
 
     @property
@@ -45,12 +41,9 @@ class EmbeddedSource:
     def lock_key(self) -> int:
         return 7_240_900_000 + zlib.crc32(self.table.encode()) % 100_000
 
-    def eligible_query(self, quarantine_available: bool) -> sql.Composed:
-        fragments = {
-            placeholder: (not_quarantined(table, sql.SQL(expression)) if quarantine_available else sql.SQL("TRUE"))
-            for placeholder, (table, expression) in self.quarantine.items()
-        }
-        return sql.SQL(_read_sql(f"eligible_{self.table}.sql")).format(**fragments)
+    def eligible_query(self) -> sql.SQL:
+        """The rows this source embeds: source_id, the extra columns, body."""
+        return sql.SQL(_read_sql(f"eligible_{self.table}.sql"))
 
 
 @lru_cache(maxsize=None)
@@ -78,11 +71,7 @@ SOURCES: tuple[EmbeddedSource, ...] = (
         source_table="personakit.observations",
         description="PersonaKit observations approved or processed, of live persons (warm layer)",
         columns=(Column("person_id", "uuid"), Column("content_type", "text"), Column("metadata", "jsonb")),
-        quarantine={
-            "observation_not_quarantined": ("personakit.observations", "o.observation_id::text"),
-            "person_not_quarantined": ("personakit.persons", "p.person_id::text"),
-        },
-        upstream=(("raw_personakit", "observations"), ("raw_personakit", "persons")),
+        upstream=(("eligibility", "eligible_personakit_observations"),),
     ),
     EmbeddedSource(
         table="coach_dialogue_messages",

@@ -177,10 +177,6 @@ def check_dimension(conn: psycopg.Connection, source: EmbeddedSource, model_id: 
         )
 
 
-def quarantine_available(conn: psycopg.Connection) -> bool:
-    return table_exists(conn, "quality", "active_quarantine")
-
-
 # --- sync ----------------------------------------------------------------------------------------
 
 @dataclass
@@ -231,7 +227,7 @@ def _build_eligible(conn: psycopg.Connection, source: EmbeddedSource) -> int:
     conn.execute(sql.SQL(
         "CREATE TEMP TABLE _eligible AS SELECT q.*, " + SQL_CONTENT_HASH.format("q.body") + " AS content_hash"
         " FROM ({query}) q"
-    ).format(query=source.eligible_query(quarantine_available(conn))))
+    ).format(query=source.eligible_query()))
     conn.execute("ALTER TABLE pg_temp._eligible ADD PRIMARY KEY (source_id)")
     conn.execute("ANALYZE pg_temp._eligible")
     return conn.execute("SELECT count(*) FROM pg_temp._eligible").fetchone()[0]

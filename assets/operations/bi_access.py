@@ -14,7 +14,7 @@ column-level privacy for analysts.
   policy and a direct grant; where it cannot (a TimescaleDB hypertable with columnstore compression
   raises FeatureNotSupported, a continuous aggregate or any view runs with its owner's rights) the
   dashboard reads only through the view.
-Neither role can read raw_*, staging, intermediate, vectors, persona, search or quality (no USAGE on
+Neither role can read the raw copies, staging, intermediate, vectors, persona, search or quality (no USAGE on
 those schemas), and both sessions are read-only (default_transaction_read_only).
 
 Both roles fail closed: they get SELECT only per relation, after its policy or view is in place, never

@@ -4,12 +4,14 @@ import dagster as dg
 
 from assets.operations import bi_access, erasure, health, retention
 from orchestration.resources import SourceDatabase, WarehouseDatabase
+from sources.registry import get_table
 
 ERASURES = dg.AssetKey(["tessera_meta", "erasures"])
 RETENTION = dg.AssetKey(["tessera_meta", "retention_log"])
 BI_ACCESS = dg.AssetKey(["tessera_meta", "bi_access"])
 DB_HEALTH = dg.AssetKey(["tessera_meta", "db_health"])
-ACCOUNT_TABLE_KEYS = [dg.AssetKey([f"raw_{p}", t]) for p, t, _ in erasure.ACCOUNT_TABLES]
+# the ingest assets of the account tables whose soft deletes start an erasure (the registry names their copies)
+ACCOUNT_TABLE_KEYS = [dg.AssetKey(get_table(f"{p}.{t}").asset_key) for p, t, _ in erasure.ACCOUNT_TABLES]
 
 
 @dg.asset(
@@ -53,7 +55,7 @@ def erased_subjects_are_gone(warehouse: WarehouseDatabase) -> dg.AssetCheckResul
     key=RETENTION,
     group_name="operations",
     retry_policy=dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL),
-    description="Applies the seeds' retention rules: raw copies (audit logs 7 years, application logs 30 days, "
+    description="Applies the seeds' retention rules: the source tables' copies, through ingest (audit logs 7 years, application logs 30 days, "
     "API requests 90 days, coach audit 180 days, dialogue 365 days; the AI assistant's cleanup_old_data: governance "
     "events 7 years, user sessions 2 years, completed agent sessions 1 year) and, through the mood area, raw mood "
     "events (1 year) and activity events (6 months); reports what it removed (metadata and one "

@@ -33,7 +33,7 @@ from psycopg import sql
 
 from assets.ingest import feed
 from orchestration.db import table_exists
-from sources.registry import TABLES, SourceTable
+from sources.registry import TABLES, SourceTable, raw_schema_of
 
 log = logging.getLogger(__name__)
 
@@ -371,10 +371,11 @@ def pending_subjects(conn: psycopg.Connection) -> list[uuid.UUID]:
     conn.execute(DDL)
     pending: set[uuid.UUID] = set()
     for product, table, key in ACCOUNT_TABLES:
-        if table_exists(conn, f"raw_{product}", table):
+        schema = raw_schema_of(product)
+        if table_exists(conn, schema, table):
             pending.update(r[0] for r in conn.execute(
                 sql.SQL("SELECT {k} FROM {s}.{t} WHERE deleted_at IS NOT NULL").format(
-                    k=sql.Identifier(key), s=sql.Identifier(f"raw_{product}"), t=sql.Identifier(table))).fetchall())
+                    k=sql.Identifier(key), s=sql.Identifier(schema), t=sql.Identifier(table))).fetchall())
     erased = [r[0] for r in conn.execute("SELECT DISTINCT subject_id FROM tessera_meta.erasures").fetchall()]
     if erased:
         for table, column, parent in owner_plan():

@@ -1,10 +1,9 @@
 """Retention: the seeds' rules applied to Tessera's copies, each run reporting what it removed.
 
-Raw copies follow the registry's `retention` (audit logs 7 years, application logs 30 days, API request
-logs 90 days, coach audit logs 180 days, dialogue 365 days; the AI assistant's cleanup_old_data: governance
-events 7 years, user sessions 2 years after they ended, completed agent sessions 1 year after completion); the analytics event tables (mood events
-1 year, activity events 6 months) are aged out by the mood area's own retention (partition drops or
-Timescale policies), which `analytics_retention` calls. Rollups and insights are kept (seed 004).
+The copies of the source tables follow the registry's `retention`, applied by their owner, ingest
+(assets/ingest/retention.py: it deletes and writes the change feed's tombstones); the analytics event
+tables (mood events 1 year, activity events 6 months) are aged out by the mood area's own retention
+(partition drops or Timescale policies), which `analytics_retention` calls. Rollups and insights are kept (seed 004).
 Every run is reported row by row in `tessera_meta.retention_log` (run, table, rule, rows removed).
 
 The seed's cleanup_old_data deletes in the source, where the foreign key cascades an agent session's
@@ -14,59 +13,10 @@ governance events with it; in the warehouse the governance events are audit reco
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import psycopg
 from psycopg import sql
 
-from assets.ingest import feed
-from orchestration.db import table_exists
-from sources.registry import TABLES, SourceTable
-
-
-@dataclass(frozen=True)
-class RetentionRule:
-    schema: str
-    table: str
-    column: str
-    keep: str  # a Postgres interval
-    condition: str | None = None  # an extra SQL condition (a registry constant), e.g. "status = 'completed'"
-
-    @property
-    def name(self) -> str:
-        return f"{self.schema}.{self.table}"
-
-    @property
-    def description(self) -> str:
-        return f"{self.column} older than {self.keep}" + (f" and {self.condition}" if self.condition else "")
-
-
-def raw_rules(tables: tuple[SourceTable, ...] = TABLES) -> list[RetentionRule]:
-    return [RetentionRule(t.raw_schema, t.name, *t.retention) for t in tables if t.retention]
-
-
-def expired_condition(rule: RetentionRule) -> sql.Composed:
-    """True for the rows the rule removes."""
-    condition = sql.SQL("{} < now() - {}::interval").format(sql.Identifier(rule.column), sql.Literal(rule.keep))
-    if rule.condition:
-        condition = sql.SQL("{} AND ({})").format(condition, sql.SQL(rule.condition))
-    return condition
-
-
-def delete_statement(rule: RetentionRule) -> sql.Composed:
-    return sql.SQL("DELETE FROM {}.{} WHERE {}").format(
-        sql.Identifier(rule.schema), sql.Identifier(rule.table), expired_condition(rule))
-
-
-def apply_raw_retention(conn: psycopg.Connection, rules: list[RetentionRule] | None = None) -> dict[str, int]:
-    """Apply the rules to the raw copies, a tombstone in the change feed for each row removed."""
-    removed = {}
-    for rule in rules or raw_rules():
-        if table_exists(conn, rule.schema, rule.table):
-            table = feed.registry_table(rule.schema, rule.table)
-            removed[rule.name] = (feed.delete_rows(conn, table, expired_condition(rule)) if table is not None
-                                  else conn.execute(delete_statement(rule)).rowcount)
-    return removed
+from assets.ingest import retention as copy_retention
 
 
 def analytics_retention(conn: psycopg.Connection, now=None) -> dict[str, int]:
@@ -93,8 +43,8 @@ def _count_rows(conn: psycopg.Connection, qualified: str) -> int:
 
 
 def apply_retention(conn: psycopg.Connection, now=None) -> dict[str, int]:
-    """Every retention rule, raw copies and analytics: {table: rows removed}."""
-    return {**apply_raw_retention(conn), **analytics_retention(conn, now)}
+    """Every retention rule, source copies (by ingest) and analytics: {table: rows removed}."""
+    return {**copy_retention.apply_retention(conn), **analytics_retention(conn, now)}
 
 
 LOG_DDL = """
@@ -110,9 +60,9 @@ CREATE TABLE IF NOT EXISTS tessera_meta.retention_log (
 """
 
 
-def rule_descriptions(rules: list[RetentionRule] | None = None) -> dict[str, str]:
+def rule_descriptions(rules: list[copy_retention.RetentionRule] | None = None) -> dict[str, str]:
     """table -> the rule applied to it, for the report (analytics tables: the mood area's retention)."""
-    out = {r.name: r.description for r in rules or raw_rules()}
+    out = {r.name: r.description for r in rules or copy_retention.retention_rules()}
     from assets.mood import schema
 
     for spec in schema.HYPERTABLES:

@@ -16,6 +16,10 @@ from assets.persona import store
 from orchestration.db import table_exists
 from orchestration.resources import WarehouseDatabase
 
+# Staging views (every row, flagged) the checks compare the persona stores against.
+PERSONS = "staging.stg_personakit__persons"
+ALL_STORIES = "staging.stg_mosaic__stories"
+COACH_USERS = "staging.stg_coach__users"
 UUID_V4 = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 
 
@@ -49,11 +53,11 @@ def count_non_v4(conn: psycopg.Connection, table: str, id_columns: tuple[str, ..
 
 
 def count_multiple_mindscapes(conn: psycopg.Connection) -> int:
-    if not table_exists(conn, "raw_personakit", "mindscapes"):
+    if not (store.relation_exists(conn, store.MINDSCAPES) and store.relation_exists(conn, PERSONS)):
         return 0
     return conn.execute(
-        "SELECT count(*) FROM (SELECT m.person_id FROM raw_personakit.mindscapes m "
-        "JOIN raw_personakit.persons p ON p.person_id = m.person_id AND p.deleted_at IS NULL "
+        "SELECT count(*) FROM (SELECT m.person_id FROM staging.stg_personakit__mindscapes m "
+        "JOIN staging.stg_personakit__persons p ON p.person_id = m.person_id AND NOT p.is_deleted "
         "GROUP BY m.person_id HAVING count(*) > 1) x").fetchone()[0]
 
 
@@ -70,7 +74,8 @@ def count_dimension_mismatches(conn: psycopg.Connection) -> tuple[int, int]:
 def count_cross_legacy_edges(conn: psycopg.Connection) -> int:
     return conn.execute(
         "SELECT count(*) FROM persona.related_stories r "
-        "LEFT JOIN raw_mosaic.stories a ON a.id = r.story_id LEFT JOIN raw_mosaic.stories b ON b.id = r.related_story_id "
+        "LEFT JOIN staging.stg_mosaic__stories a ON a.id = r.story_id "
+        "LEFT JOIN staging.stg_mosaic__stories b ON b.id = r.related_story_id "
         "WHERE a.legacy_id IS DISTINCT FROM r.legacy_id OR b.legacy_id IS DISTINCT FROM r.legacy_id").fetchone()[0]
 
 
@@ -167,8 +172,8 @@ def graph_metrics_in_range(warehouse: WarehouseDatabase) -> dg.AssetCheckResult:
 def related_edges_within_legacy(warehouse: WarehouseDatabase) -> dg.AssetCheckResult:
     with warehouse.connect() as conn:
         store.ensure_schema(conn)
-        if not table_exists(conn, "raw_mosaic", "stories"):
-            return _result(0, note="raw_mosaic.stories absent")
+        if not store.relation_exists(conn, ALL_STORIES):
+            return _result(0, note=f"{ALL_STORIES} absent")
         return _result(count_cross_legacy_edges(conn))
 
 
@@ -176,22 +181,22 @@ def related_edges_within_legacy(warehouse: WarehouseDatabase) -> dg.AssetCheckRe
 def plugin_metadata_no_orphans(warehouse: WarehouseDatabase) -> dg.AssetCheckResult:
     with warehouse.connect() as conn:
         store.ensure_schema(conn)
-        if not table_exists(conn, "raw_mosaic", "stories"):
-            return _result(0, note="raw_mosaic.stories absent")
+        if not store.relation_exists(conn, ALL_STORIES):
+            return _result(0, note=f"{ALL_STORIES} absent")
         return _result(conn.execute(
             "SELECT count(*) FROM persona.story_plugin_metadata m WHERE NOT EXISTS "
-            "(SELECT 1 FROM raw_mosaic.stories s WHERE s.id = m.story_id)").fetchone()[0])
+            "(SELECT 1 FROM staging.stg_mosaic__stories s WHERE s.id = m.story_id)").fetchone()[0])
 
 
 @dg.asset_check(asset=SNAPSHOTS, blocking=True, description="Soft-deleted learners have no persona snapshot.")
 def persona_snapshots_live_learners_only(warehouse: WarehouseDatabase) -> dg.AssetCheckResult:
     with warehouse.connect() as conn:
         store.ensure_schema(conn)
-        if not table_exists(conn, "raw_coach", "users"):
-            return _result(0, note="raw_coach.users absent")
+        if not store.relation_exists(conn, COACH_USERS):
+            return _result(0, note=f"{COACH_USERS} absent")
         return _result(conn.execute(
             "SELECT count(*) FROM persona.persona_snapshots s WHERE NOT EXISTS "
-            "(SELECT 1 FROM raw_coach.users u WHERE u.id = s.user_id AND u.deleted_at IS NULL)").fetchone()[0])
+            "(SELECT 1 FROM staging.stg_coach__users u WHERE u.id = s.user_id AND NOT u.is_deleted)").fetchone()[0])
 
 
 CHECKS = [

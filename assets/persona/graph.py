@@ -173,12 +173,11 @@ def refresh_graph_metadata(conn: psycopg.Connection, as_of: datetime, *, full: b
 
 @dg.asset(
     key=["persona", "graph_metadata"], group_name="persona", kinds={"postgres", "python"},
-    deps=[dg.AssetKey(["raw_personakit", "observations"]), dg.AssetKey(["raw_personakit", "persons"]),
-          dg.AssetKey(["raw_personakit", "mindscapes"])],
+    deps=[*store.OBSERVATION_DEPS, *store.MINDSCAPE_DEPS],
     description="PersonaKit GraphMetadata (cold layer) per person: nodes, edges, density, central nodes, "
                 "label-propagation communities from eligible observations' entities and relations.",
     retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=dg.AutomationCondition.eager().resolve_through_virtual(),
 )
 def graph_metadata_asset(context: dg.AssetExecutionContext, config: PersonaRunConfig,
                          warehouse: WarehouseDatabase) -> dg.MaterializeResult:

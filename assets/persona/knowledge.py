@@ -160,9 +160,9 @@ def _copy_incoming(conn: psycopg.Connection, rows: list[tuple]) -> None:
 
 def ensure_warm_layer_view(conn: psycopg.Connection) -> bool:
     """Create persona.knowledge_warm_layer when the embeddings area's tables exist; False otherwise."""
-    needed = [("vectors", "personakit_observations"), ("vectors", "active_models"),
-              ("raw_personakit", "observations"), ("raw_personakit", "persons"), ("raw_personakit", "mindscapes")]
-    if not all(table_exists(conn, s, t) for s, t in needed):
+    needed = [("vectors", "personakit_observations"), ("vectors", "active_models")]
+    if not (all(table_exists(conn, s, t) for s, t in needed)
+            and all(store.relation_exists(conn, r) for r in (store.OBSERVATIONS, store.MINDSCAPES))):
         return False
     conn.execute(sql.SQL(store.sql_file("knowledge_warm_layer.sql")).format(eligible=store.eligible_observations_sql()))
     return True
@@ -170,11 +170,10 @@ def ensure_warm_layer_view(conn: psycopg.Connection) -> bool:
 
 @dg.asset(
     key=["persona", "knowledge_entries"], group_name="persona", kinds={"postgres", "python"},
-    deps=[dg.AssetKey(["raw_personakit", "observations"]), dg.AssetKey(["raw_personakit", "persons"]),
-          dg.AssetKey(["raw_personakit", "mindscapes"])],
+    deps=[*store.OBSERVATION_DEPS, *store.MINDSCAPE_DEPS],
     description="PersonaKit knowledge store hot layer (KnowledgeEntry per mindscape:key) with TTL honoured each run.",
     retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
-    automation_condition=dg.AutomationCondition.eager() | dg.AutomationCondition.on_cron("0 * * * *"),
+    automation_condition=dg.AutomationCondition.eager().resolve_through_virtual() | dg.AutomationCondition.on_cron("0 * * * *"),
 )
 def knowledge_entries(context: dg.AssetExecutionContext, config: PersonaRunConfig,
                       warehouse: WarehouseDatabase) -> dg.MaterializeResult:
@@ -185,16 +184,18 @@ def knowledge_entries(context: dg.AssetExecutionContext, config: PersonaRunConfi
 
 @dg.asset(
     key=["persona", "knowledge_warm_layer"], group_name="persona", kinds={"postgres"},
-    deps=[dg.AssetKey(["vectors", "personakit_observations"]),
-          dg.AssetKey(["raw_personakit", "observations"]), dg.AssetKey(["raw_personakit", "mindscapes"])],
+    deps=[dg.AssetKey(["vectors", "personakit_observations"]), *store.OBSERVATION_DEPS, *store.MINDSCAPE_DEPS],
     description="View over vectors.personakit_observations (the warm layer, owned by the embeddings area): "
                 "active-model vectors of eligible observations, with mindscape, model and dimensions.",
+    # Plain eager, not through the virtual dbt views: a dbt rebuild of a view this one reads drops it
+    # (dbt swaps views and drops the old one with CASCADE), and that rebuild is what re-creates it.
+    automation_condition=dg.AutomationCondition.eager(),
 )
 def knowledge_warm_layer(context: dg.AssetExecutionContext, warehouse: WarehouseDatabase) -> dg.MaterializeResult:
     with warehouse.connect() as conn:
         store.ensure_schema(conn)
         if not ensure_warm_layer_view(conn):
-            return dg.MaterializeResult(metadata={"created": False, "reason": "vectors.* or raw_personakit.* not present yet"})
+            return dg.MaterializeResult(metadata={"created": False, "reason": "vectors.* or the persona inputs' dbt views not present yet"})
         count, mindscapes = conn.execute(
             "SELECT count(*), count(DISTINCT mindscape_id) FROM persona.knowledge_warm_layer").fetchone()
     return dg.MaterializeResult(metadata={"created": True, "dagster/row_count": count, "mindscapes": mindscapes})

@@ -16,16 +16,13 @@ from datetime import datetime
 
 import dagster as dg
 import psycopg
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from assets.persona import store
 from assets.persona.config import PersonaRunConfig
 from assets.mood import keywords as kw
 from assets.mood import scoring, text_model
-from orchestration.db import table_exists
 from orchestration.resources import WarehouseDatabase
-from quality.quarantine import not_quarantined
 
 AREA = "story_metadata"
 PLUGIN_ID = "tessera"
@@ -78,12 +75,11 @@ def story_metadata(title: str, content: str) -> dict[str, dict]:
 def refresh_story_metadata(conn: psycopg.Connection, as_of: datetime, *, full: bool = False) -> dict:
     started = time.perf_counter()
     store.ensure_schema(conn)
-    if not table_exists(conn, "raw_mosaic", "stories"):
-        return {"skipped": "raw_mosaic.stories absent"}
-    story_ok = not_quarantined("mosaic.stories", sql.SQL("s.id::text"))
-    rows = conn.execute(sql.SQL(
-        "SELECT s.id::text, md5(coalesce(s.title, '') || E'\\n' || coalesce(s.content, '')) FROM raw_mosaic.stories s WHERE {}"
-    ).format(story_ok)).fetchall()
+    if not store.relation_exists(conn, store.STORIES):
+        return {"skipped": f"{store.STORIES} absent"}
+    rows = conn.execute(
+        "SELECT s.id::text, md5(coalesce(s.title, '') || E'\\n' || coalesce(s.content, '')) "
+        "FROM eligibility.eligible_mosaic_stories s").fetchall()
     current = {sid: f"{h}|{METHOD}" for sid, h in rows}
     plan = store.plan_refresh(current, store.load_state(conn, AREA), as_of, None, full)
     if full:
@@ -92,8 +88,8 @@ def refresh_story_metadata(conn: psycopg.Connection, as_of: datetime, *, full: b
         conn.execute("DELETE FROM persona.story_plugin_metadata WHERE story_id = ANY(%s::uuid[])", (plan.removed,))
     written = 0
     for batch in store.batches(plan.changed, 2000):
-        stories = conn.execute("SELECT id::text, title, content FROM raw_mosaic.stories WHERE id = ANY(%s::uuid[])",
-                               (batch,)).fetchall()
+        stories = conn.execute("SELECT id::text, title, content FROM eligibility.eligible_mosaic_stories "
+                               "WHERE id = ANY(%s::uuid[])", (batch,)).fetchall()
         metadata = story_metadata_many([(title, content) for _, title, content in stories])
         params = [(sid, PLUGIN_ID, kind, Jsonb(value), as_of)
                   for (sid, _, _), meta in zip(stories, metadata) for kind, value in meta.items()]
@@ -115,10 +111,10 @@ def refresh_story_metadata(conn: psycopg.Connection, as_of: datetime, *, full: b
 
 @dg.asset(
     key=["persona", "story_plugin_metadata"], group_name="persona", kinds={"postgres", "python"},
-    deps=[dg.AssetKey(["raw_mosaic", "stories"])],
+    deps=store.STORY_DEPS,
     description="Mosaic plugin metadata by plugin 'tessera': text valence (VADER + MiniLM) and YAKE keywords per story.",
     retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=dg.AutomationCondition.eager().resolve_through_virtual(),
 )
 def story_plugin_metadata(context: dg.AssetExecutionContext, config: PersonaRunConfig,
                           warehouse: WarehouseDatabase) -> dg.MaterializeResult:

@@ -24,7 +24,6 @@ from psycopg import sql
 from assets.persona import store
 from orchestration.db import table_exists
 from orchestration.resources import WarehouseDatabase
-from quality.quarantine import not_quarantined
 
 AREA = "related_stories"
 DEFAULT_TOP_K = 5
@@ -62,19 +61,15 @@ def top_k_related(story_ids: list[str], vectors, k: int = DEFAULT_TOP_K,
     return edges
 
 
-def _story_ok() -> sql.Composed:
-    return not_quarantined("mosaic.stories", sql.SQL("s.id::text"))
-
-
 def refresh_related_stories(conn: psycopg.Connection, as_of: datetime, *, top_k: int = DEFAULT_TOP_K,
                             min_similarity: float = DEFAULT_MIN_SIMILARITY, full: bool = False) -> dict:
     started = time.perf_counter()
     store.ensure_schema(conn)
-    needed = [("vectors", "mosaic_stories"), ("vectors", "active_models"), ("raw_mosaic", "stories")]
-    if not all(table_exists(conn, s, t) for s, t in needed):
-        return {"skipped": "vectors.mosaic_stories, vectors.active_models or raw_mosaic.stories absent"}
+    needed = [("vectors", "mosaic_stories"), ("vectors", "active_models")]
+    if not (all(table_exists(conn, s, t) for s, t in needed) and store.relation_exists(conn, store.STORIES)):
+        return {"skipped": f"vectors.mosaic_stories, vectors.active_models or {store.STORIES} absent"}
     params = f"k={top_k};min={min_similarity}"
-    rows = conn.execute(sql.SQL(store.sql_file("story_fingerprints.sql")).format(story_ok=_story_ok())).fetchall()
+    rows = conn.execute(sql.SQL(store.sql_file("story_fingerprints.sql"))).fetchall()
     current = {legacy: hashlib.md5(f"{fp}|{params}".encode()).hexdigest() for legacy, fp in rows}
     plan = store.plan_refresh(current, store.load_state(conn, AREA), as_of, None, full)
     if full:
@@ -85,7 +80,7 @@ def refresh_related_stories(conn: psycopg.Connection, as_of: datetime, *, top_k:
     written = 0
     for batch in store.batches(plan.changed, 200):
         grouped: dict[str, tuple[list, list, set]] = {}
-        query = sql.SQL(store.sql_file("story_vectors.sql")).format(story_ok=_story_ok())
+        query = sql.SQL(store.sql_file("story_vectors.sql"))
         for legacy, story, model, vector in conn.execute(query, {"legacies": batch}).fetchall():
             ids, vecs, models = grouped.setdefault(legacy, ([], [], set()))
             ids.append(story)
@@ -109,11 +104,10 @@ def refresh_related_stories(conn: psycopg.Connection, as_of: datetime, *, top_k:
 
 @dg.asset(
     key=["persona", "related_stories"], group_name="persona", kinds={"postgres", "numpy"},
-    deps=[dg.AssetKey(["vectors", "mosaic_stories"]),
-          dg.AssetKey(["raw_mosaic", "stories"])],
+    deps=[dg.AssetKey(["vectors", "mosaic_stories"]), *store.STORY_DEPS],
     description="RELATED_TO {similarity_score} edges: top-k most similar stories of the same legacy above a threshold.",
     retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=dg.AutomationCondition.eager().resolve_through_virtual(),
 )
 def related_stories(context: dg.AssetExecutionContext, config: RelatedStoriesConfig,
                     warehouse: WarehouseDatabase) -> dg.MaterializeResult:

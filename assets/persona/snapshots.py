@@ -27,10 +27,9 @@ from psycopg.types.json import Jsonb
 
 from assets.persona import store
 from assets.persona.config import PersonaRunConfig
-from orchestration.db import table_exists
+from assets.dbt.keys import model_keys
 from orchestration.resources import WarehouseDatabase
 from orchestration.run_queue import PARTITION_RUN_TAGS
-from quality.quarantine import not_quarantined
 
 PERSONA_WINDOW_DAYS = 90
 PARTITIONS_START = "2024-01-01"
@@ -38,12 +37,8 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 daily_partitions = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START, timezone="UTC")
 
 
-def _filters() -> dict[str, sql.Composable]:
-    return {
-        "user_ok": not_quarantined("coach.users", sql.SQL("u.id::text")),
-        "session_ok": not_quarantined("coach.study_sessions", sql.SQL("ss.id::text")),
-        "task_ok": not_quarantined("coach.tasks", sql.SQL("t.id::text")),
-    }
+# The dbt staging views of the coach tables these snapshots read (soft deletes and quality issues flagged).
+COACH_VIEWS = tuple(f"staging.stg_coach__{t}" for t in ("users", "sessions", "plans", "tasks", "study_sessions"))
 
 
 def part_of_day(hour: int) -> str:
@@ -94,9 +89,8 @@ def build_persona_snapshot(sessions: list[tuple[datetime, int, str | None]], don
 
 
 def _require_coach(conn: psycopg.Connection) -> str | None:
-    missing = [t for t in ("users", "sessions", "plans", "tasks", "study_sessions")
-               if not table_exists(conn, "raw_coach", t)]
-    return f"raw_coach tables absent: {', '.join(missing)}" if missing else None
+    missing = [v for v in COACH_VIEWS if not store.relation_exists(conn, v)]
+    return f"coach staging views absent: {', '.join(missing)}" if missing else None
 
 
 def refresh_progress_snapshot(conn: psycopg.Connection, day: date) -> dict:
@@ -106,10 +100,10 @@ def refresh_progress_snapshot(conn: psycopg.Connection, day: date) -> dict:
         return {"skipped": reason}
     conn.execute("DELETE FROM persona.progress_snapshots WHERE snapshot_date = %s", (day,))
     gone = conn.execute(
-        "DELETE FROM persona.progress_snapshots ps WHERE NOT EXISTS (SELECT 1 FROM raw_coach.users u "
-        "WHERE u.id = ps.user_id AND u.deleted_at IS NULL)").rowcount
+        "DELETE FROM persona.progress_snapshots ps WHERE NOT EXISTS (SELECT 1 FROM staging.stg_coach__users u "
+        "WHERE u.id = ps.user_id AND NOT u.is_deleted)").rowcount
     query = sql.SQL("INSERT INTO persona.progress_snapshots (user_id, snapshot_date, streak_days, completed_tasks, "
-                    "study_minutes) {}").format(sql.SQL(store.sql_file("progress_snapshot.sql")).format(**_filters()))
+                    "study_minutes) {}").format(sql.SQL(store.sql_file("progress_snapshot.sql")))
     written = conn.execute(query, {"day": day}).rowcount
     active, minutes, longest = conn.execute(
         "SELECT count(*) FILTER (WHERE study_minutes > 0), coalesce(sum(study_minutes), 0), coalesce(max(streak_days), 0) "
@@ -124,15 +118,15 @@ def refresh_persona_snapshots(conn: psycopg.Connection, as_of: datetime, window_
     store.ensure_schema(conn)
     if reason := _require_coach(conn):
         return {"skipped": reason}
-    filters = _filters()
     sessions: dict[str, list] = defaultdict(list)
-    activity = sql.SQL(store.sql_file("coach_activity.sql")).format(**filters)
+    activity = sql.SQL(store.sql_file("coach_activity.sql"))
     for user_id, local_time, minutes, focus in conn.execute(activity, {"since": as_of - timedelta(days=window_days),
                                                                        "as_of": as_of}):
         sessions[user_id].append((local_time, minutes, focus))
-    tasks = {u: (d, a) for u, d, a in conn.execute(sql.SQL(store.sql_file("coach_tasks.sql")).format(**filters))}
-    learners = [r[0] for r in conn.execute(sql.SQL("SELECT u.id::text FROM raw_coach.users u WHERE u.deleted_at IS NULL AND {}")
-                                           .format(filters["user_ok"])).fetchall()]
+    tasks = {u: (d, a) for u, d, a in conn.execute(sql.SQL(store.sql_file("coach_tasks.sql")))}
+    learners = [r[0] for r in conn.execute(
+        "SELECT u.id::text FROM staging.stg_coach__users u "
+        "WHERE NOT u.is_deleted AND jsonb_array_length(u.quality_issues) = 0").fetchall()]
     rows = []
     for user_id in learners:
         done, actionable = tasks.get(user_id, (0, 0))
@@ -146,7 +140,7 @@ def refresh_persona_snapshots(conn: psycopg.Connection, as_of: datetime, window_
             "preferred_study_time": {str(k): v for k, v in times.items()}, "seconds": round(time.perf_counter() - started, 3)}
 
 
-COACH_DEPS = [dg.AssetKey(["raw_coach", t]) for t in ("users", "sessions", "plans", "tasks", "study_sessions")]
+COACH_DEPS = model_keys(*COACH_VIEWS)
 
 
 @dg.asset(

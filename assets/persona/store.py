@@ -1,5 +1,9 @@
 """Warehouse I/O shared by the persona assets: schema, eligible observations, the incremental planner.
 
+The persona assets read the dbt models, never the raw copies: rule 4 is
+eligibility.eligible_personakit_observations, stories are eligibility.eligible_mosaic_stories, the rest
+staging.stg_* (is_deleted, quality_issues). READS names them so the assets declare them as deps.
+
 The planner is the heart of incremental refresh. Each area (traits, knowledge, graph, related
 stories, story metadata) keeps in persona.refresh_state one fingerprint per entity it derived from.
 A run computes the current fingerprints (cheap, in SQL), then
@@ -20,8 +24,9 @@ from typing import Iterable, Iterator
 import psycopg
 from psycopg import sql
 
+from assets.dbt.keys import model_keys
 from orchestration.db import table_exists
-from quality.quarantine import ensure_quarantine_schema, not_quarantined
+from quality.quarantine import ensure_quarantine_schema
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 BATCH_SIZE = 500
@@ -37,11 +42,23 @@ def ensure_schema(conn: psycopg.Connection) -> None:
     conn.execute(sql_file("ddl.sql"))
 
 
-def eligible_observations_sql() -> sql.Composed:
-    return sql.SQL(sql_file("eligible_observations.sql")).format(
-        obs_ok=not_quarantined("personakit.observations", sql.SQL("o.observation_id::text")),
-        person_ok=not_quarantined("personakit.persons", sql.SQL("p.person_id::text")),
-    )
+# The dbt models each persona input comes from (their Dagster keys are the assets' deps).
+OBSERVATIONS = "eligibility.eligible_personakit_observations"
+MINDSCAPES = "staging.stg_personakit__mindscapes"
+STORIES = "eligibility.eligible_mosaic_stories"
+OBSERVATION_DEPS = model_keys(OBSERVATIONS)
+MINDSCAPE_DEPS = model_keys(MINDSCAPES)
+STORY_DEPS = model_keys(STORIES)
+
+
+def relation_exists(conn: psycopg.Connection, relation: str) -> bool:
+    """Whether the dbt model 'schema.name' has been built in this warehouse."""
+    return table_exists(conn, *relation.split("."))
+
+
+def eligible_observations_sql() -> sql.SQL:
+    """Rule 4's observations (the dbt eligibility model), the columns the persona stores read."""
+    return sql.SQL(sql_file("eligible_observations.sql"))
 
 
 def person_fingerprints(conn: psycopg.Connection) -> dict[str, tuple[str, int]]:
@@ -137,10 +154,10 @@ def copy_rows(conn: psycopg.Connection, table: str, columns: Iterable[str], type
 
 def mindscapes_by_person(conn: psycopg.Connection, person_ids: list[str]) -> dict[str, str]:
     """person -> mindscape id (the most recently updated one if the source broke the one-per-person rule)."""
-    if not table_exists(conn, "raw_personakit", "mindscapes"):
+    if not relation_exists(conn, MINDSCAPES):
         return {}
     rows = conn.execute(
-        "SELECT DISTINCT ON (person_id) person_id::text, mindscape_id::text FROM raw_personakit.mindscapes "
+        "SELECT DISTINCT ON (person_id) person_id::text, mindscape_id::text FROM staging.stg_personakit__mindscapes "
         "WHERE person_id = ANY(%s::uuid[]) ORDER BY person_id, updated_at DESC, mindscape_id",
         (person_ids,),
     ).fetchall()

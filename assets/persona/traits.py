@@ -23,7 +23,6 @@ AREA = "traits"
 REDECAY_AFTER = timedelta(days=7)
 COLUMNS = ("person_id", "trait_name", "value", "data_type", "volatility", "derived_from", "confidence", "metadata", "updated_at")
 TYPES = ["text", "text", "jsonb", "text", "text", "text[]", "float8", "jsonb", "timestamptz"]
-RAW_DEPS = [dg.AssetKey(["raw_personakit", "observations"]), dg.AssetKey(["raw_personakit", "persons"])]
 
 
 def refresh_traits(conn: psycopg.Connection, as_of: datetime, *, full: bool = False,
@@ -62,11 +61,11 @@ def refresh_traits(conn: psycopg.Connection, as_of: datetime, *, full: bool = Fa
 
 
 @dg.asset(
-    key=["persona", "trait_matrix"], group_name="persona", deps=RAW_DEPS, kinds={"postgres", "python"},
+    key=["persona", "trait_matrix"], group_name="persona", deps=store.OBSERVATION_DEPS, kinds={"postgres", "python"},
     description="PersonaKit TraitEntry per person from approved/processed observations of live persons "
                 "(assessments + lexicon evidence, noisy-or confidence, 30-day half-life for high-volatility traits).",
     retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=dg.AutomationCondition.eager().resolve_through_virtual(),
 )
 def trait_matrix(context: dg.AssetExecutionContext, config: PersonaRunConfig, warehouse: WarehouseDatabase) -> dg.MaterializeResult:
     with warehouse.connect() as conn:

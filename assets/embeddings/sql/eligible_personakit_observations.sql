@@ -1,5 +1,7 @@
--- PersonaKit observations that may feed the warm layer (rule 4): approved or processed, of a live
--- person. metadata follows the seed's VectorDocument.metadata; content_type its contentType.
+-- PersonaKit observations that may feed the warm layer: rule 4 as dbt keeps it once
+-- (eligibility.eligible_personakit_observations: approved or processed, of a live person, neither
+-- quarantined), with text to embed. metadata follows the seed's VectorDocument.metadata; content_type
+-- its contentType.
 SELECT o.observation_id AS source_id,
        o.person_id,
        CASE o.source_type
@@ -29,10 +31,5 @@ SELECT o.observation_id AS source_id,
                         lower(o.source_metadata ->> 'documentType')], NULL))
        )) AS metadata,
        o.content_raw AS body
-  FROM raw_personakit.observations o
-  JOIN raw_personakit.persons p ON p.person_id = o.person_id
- WHERE o.processing_status IN ('approved', 'processed')
-   AND p.deleted_at IS NULL
-   AND btrim(o.content_raw) <> ''
-   AND {observation_not_quarantined}
-   AND {person_not_quarantined}
+  FROM eligibility.eligible_personakit_observations o
+ WHERE btrim(o.content_raw) <> ''

@@ -108,9 +108,9 @@ def mbti_evidence(obs: Observation, result: dict, weight: float) -> list[Evidenc
 
 
 def disc_evidence(obs: Observation, result: dict, weight: float) -> list[Evidence]:
-    raw_scores = result.get("scores") if isinstance(result.get("scores"), dict) else {}
+    given_scores = result.get("scores") if isinstance(result.get("scores"), dict) else {}
     scores: dict[str, float] = {}
-    for key, value in raw_scores.items():
+    for key, value in given_scores.items():
         letter = DISC_ALIASES.get(str(key).lower())
         unit = _unit(value)
         if letter and unit is not None:

@@ -9,7 +9,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Observation:
-    """An eligible observation (approved or processed, of a live person), as read from raw_personakit."""
+    """An eligible observation (approved or processed, of a live person), as read from the dbt model eligibility.eligible_personakit_observations."""
 
     observation_id: str
     person_id: str

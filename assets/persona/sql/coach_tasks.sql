@@ -2,8 +2,8 @@
 SELECT p.user_id::text,
        count(*) FILTER (WHERE t.status = 'done') AS done,
        count(*) FILTER (WHERE t.status <> 'skipped') AS actionable
-  FROM raw_coach.tasks t
-  JOIN raw_coach.plans p ON p.id = t.plan_id
-  JOIN raw_coach.users u ON u.id = p.user_id AND u.deleted_at IS NULL
- WHERE {task_ok}
+  FROM staging.stg_coach__tasks t
+  JOIN staging.stg_coach__plans p ON p.id = t.plan_id
+  JOIN staging.stg_coach__users u ON u.id = p.user_id AND NOT u.is_deleted
+ WHERE jsonb_array_length(t.quality_issues) = 0
  GROUP BY p.user_id

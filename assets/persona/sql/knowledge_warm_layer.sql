@@ -17,4 +17,4 @@ SELECT v.source_id                AS document_id,
   JOIN vectors.active_models a
     ON a.model_id = v.model_id AND replace(a.source, '.', '_') IN ('personakit_observations', 'personakit')
   JOIN eligible e ON e.observation_id = v.source_id
-  LEFT JOIN raw_personakit.mindscapes m ON m.person_id = e.person_id
+  LEFT JOIN staging.stg_personakit__mindscapes m ON m.person_id = e.person_id

@@ -3,20 +3,21 @@
 --   study_minutes   = total minutes of study sessions recorded on that day (that day's total, not cumulative)
 --   streak_days     = consecutive days ending on that day with study minutes > 0 (0 if none that day)
 --   completed_tasks = tasks with status 'done' and completed_at on or before that day (cumulative)
--- Learners appear from the day their account was created; soft-deleted learners never.
+-- Learners appear from the day their account was created; soft-deleted learners never. Learners, sessions
+-- and tasks that break a quality rule (quality_issues) are left out.
 WITH zones AS MATERIALIZED (SELECT name FROM pg_timezone_names),
 learners AS (
     SELECT u.id AS user_id, CASE WHEN z.name IS NULL THEN 'UTC' ELSE u.timezone END AS tz, u.created_at
-      FROM raw_coach.users u
+      FROM staging.stg_coach__users u
       LEFT JOIN zones z ON z.name = u.timezone
-     WHERE u.deleted_at IS NULL AND {user_ok}
+     WHERE NOT u.is_deleted AND jsonb_array_length(u.quality_issues) = 0
 ),
 daily AS (
     SELECT user_id, day, minutes FROM (
         SELECT l.user_id, (ss.recorded_at AT TIME ZONE l.tz)::date AS day, sum(ss.minutes) AS minutes
           FROM learners l
-          JOIN raw_coach.study_sessions ss ON ss.user_id = l.user_id
-         WHERE ss.recorded_at < %(day)s::date + 2 AND {session_ok}
+          JOIN staging.stg_coach__study_sessions ss ON ss.user_id = l.user_id
+         WHERE ss.recorded_at < %(day)s::date + 2 AND jsonb_array_length(ss.quality_issues) = 0
          GROUP BY 1, 2) d
      WHERE day <= %(day)s AND minutes > 0
 ),
@@ -31,11 +32,11 @@ streaks AS (
 ),
 done AS (
     SELECT l.user_id, count(*) AS completed
-      FROM raw_coach.tasks t
-      JOIN raw_coach.plans p ON p.id = t.plan_id
+      FROM staging.stg_coach__tasks t
+      JOIN staging.stg_coach__plans p ON p.id = t.plan_id
       JOIN learners l ON l.user_id = p.user_id
      WHERE t.status = 'done' AND t.completed_at IS NOT NULL
-       AND (t.completed_at AT TIME ZONE l.tz)::date <= %(day)s AND {task_ok}
+       AND (t.completed_at AT TIME ZONE l.tz)::date <= %(day)s AND jsonb_array_length(t.quality_issues) = 0
      GROUP BY l.user_id
 )
 SELECT l.user_id, %(day)s::date AS snapshot_date,

@@ -6,8 +6,7 @@ WITH story AS (
       FROM vectors.mosaic_stories v
       JOIN vectors.active_models a
         ON a.model_id = v.model_id AND replace(a.source, '.', '_') IN ('mosaic_stories', 'mosaic')
-      JOIN raw_mosaic.stories s ON s.id = v.source_id
-     WHERE {story_ok}
+      JOIN eligibility.eligible_mosaic_stories s ON s.id = v.source_id
      GROUP BY s.legacy_id, v.source_id, v.model_id
 )
 SELECT legacy_id::text, md5(string_agg(source_id::text || ':' || model_id || ':' || h, ',' ORDER BY source_id))
