@@ -26,7 +26,7 @@ def test_definitions_snapshot():
     assert deps == {
         "vectors/journal_entries": ["eligibility/eligible_journal_entries"],
         "vectors/mosaic_stories": ["eligibility/eligible_mosaic_stories"],
-        "vectors/personakit_observations": ["raw_personakit/observations", "raw_personakit/persons"],
+        "vectors/personakit_observations": ["eligibility/eligible_personakit_observations"],
         "vectors/coach_dialogue_messages": ["eligibility/eligible_coach_dialogue_messages"],
         "vectors/coach_knowledge_resources": ["eligibility/eligible_coach_knowledge_resources"],
     }
