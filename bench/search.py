@@ -103,17 +103,9 @@ JOURNAL_VIEWS = ("+eligible_journal_entries", "stg_mindflow__journal_entry_tags"
 
 def build_views(url: str) -> None:
     """dbt run of JOURNAL_VIEWS on the bench database (search reads the eligibility and staging models)."""
-    from psycopg.conninfo import conninfo_to_dict
+    from assets.dbt.project import conninfo_dbt_env, run_dbt
 
-    from assets.dbt.project import run_dbt
-    from assets.ingest.feed import ensure_feed
-
-    with psycopg.connect(url) as conn:  # dbt's run-end hook prunes the change feed ingest keeps
-        ensure_feed(conn)
-    params = conninfo_to_dict(url)  # a key=value conninfo (the profile reads TESSERA_DBT_*)
-    env = {f"TESSERA_DBT_{k.upper()}": str(params.get(k, default)) for k, default in
-           (("host", "localhost"), ("port", "5432"), ("user", "postgres"), ("password", ""), ("dbname", DATABASE))}
-    run_dbt(["run", "--select", *JOURNAL_VIEWS], env=env, check=True)
+    run_dbt(["run", "--select", *JOURNAL_VIEWS], env=conninfo_dbt_env(url), check=True)
 
 
 def generate(url: str, *, entries: int, users: int, dim: int, seed: int) -> dict[str, Any]:
