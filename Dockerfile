@@ -6,6 +6,7 @@ ENV PIP_EXTRA_INDEX_URL=${PIP_EXTRA_INDEX_URL} PIP_NO_CACHE_DIR=1 HF_HUB_OFFLINE
 RUN apt-get update && apt-get install -y --no-install-recommends build-essential curl && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/tessera/app
 COPY pyproject.toml README.md ./
+COPY core core
 COPY orchestration orchestration
 COPY assets assets
 COPY quality quality

@@ -24,7 +24,7 @@ def bench(name: str, args: tuple[str, ...], out: str | None) -> None:
     """Run a benchmark: ingest, dbt, embed, search, rollups, traits, generate, notebook_read."""
     if name not in available():
         raise click.UsageError(f"unknown benchmark {name!r}; available: {', '.join(available())}")
-    from orchestration.console import EXIT_INTERRUPTED, stop_on_signal
+    from core.signals import EXIT_INTERRUPTED, stop_on_signal
 
     module = importlib.import_module(f"bench.{name}")
     echo = lambda line: click.echo(line, err=True)  # noqa: E731

@@ -81,8 +81,8 @@ def _admin(server):
 
 
 def _fresh_databases(tag: str) -> tuple[str, str, object]:
-    from orchestration.embedded import ensure_embedded_server
-    from orchestration.settings import Settings
+    from core.embedded import ensure_embedded_server
+    from core.settings import Settings
     from sources.migrate import apply_migrations
 
     server = ensure_embedded_server(Settings.from_env())
@@ -101,8 +101,8 @@ def _reusable(tag: str) -> tuple[str, str, object] | None:
     """The kept pair when both databases exist and the warehouse holds ingested journal entries."""
     import psycopg
 
-    from orchestration.embedded import ensure_embedded_server
-    from orchestration.settings import Settings
+    from core.embedded import ensure_embedded_server
+    from core.settings import Settings
 
     server = ensure_embedded_server(Settings.from_env())
     src, wh = f"bench_{tag}_app", f"bench_{tag}_wh"

@@ -31,8 +31,8 @@ def _bare_copy_rows_per_second(url: str, n: int = 200_000) -> float:
 def main(argv: list[str]) -> dict:
     import psycopg
 
-    from orchestration.embedded import ensure_embedded_server
-    from orchestration.settings import Settings
+    from core.embedded import ensure_embedded_server
+    from core.settings import Settings
     from sources.generator import generate
     from sources.migrate import apply_migrations
 

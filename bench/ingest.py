@@ -50,8 +50,8 @@ def _with_db(url: str, name: str) -> str:
 
 
 def _admin_url() -> tuple[str, str]:
-    from orchestration.embedded import database_urls
-    from orchestration.settings import Settings
+    from core.embedded import database_urls
+    from core.settings import Settings
 
     settings = Settings.from_env()
     source, warehouse = database_urls(settings)
@@ -149,7 +149,7 @@ def physical_limit(source_url: str, target_url: str, index_after: bool = False) 
     from psycopg import sql
 
     from assets.ingest import drift
-    from orchestration.db import columns_of
+    from core.db import columns_of
     from sources.registry import TABLES
 
     rows = nbytes = 0
@@ -230,7 +230,7 @@ def apply_changes(source_url: str, share: float) -> dict:
 def _same_counts(source_url: str, warehouse_url: str) -> bool:
     import psycopg
 
-    from orchestration.db import count_rows
+    from core.db import count_rows
     from sources.registry import TABLES
 
     with psycopg.connect(source_url) as src, psycopg.connect(warehouse_url) as wh:
@@ -253,7 +253,7 @@ def decode_once_seconds(urls: dict) -> dict:
     import psycopg
 
     from assets.ingest import state
-    from orchestration.db import database_name
+    from core.db import database_name
 
     slot, publication = state.stream_names(database_name(urls["source"]), database_name(urls["warehouse"]))
     with psycopg.connect(urls["source"], autocommit=True) as conn:
@@ -365,7 +365,7 @@ def main(argv: list[str]) -> dict:
 def _row_counts_exact(warehouse_url: str, results: dict) -> bool:
     import psycopg
 
-    from orchestration.db import count_rows
+    from core.db import count_rows
     from sources.registry import get_table
 
     with psycopg.connect(warehouse_url) as wh:

@@ -219,8 +219,8 @@ def _bench_url() -> str:
     import psycopg
     from psycopg.conninfo import make_conninfo
 
-    from orchestration.embedded import warehouse_database_url
-    from orchestration.settings import Settings
+    from core.embedded import warehouse_database_url
+    from core.settings import Settings
 
     warehouse = warehouse_database_url(Settings.from_env())
     with psycopg.connect(make_conninfo(warehouse, dbname="postgres"), autocommit=True) as conn:

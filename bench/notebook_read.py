@@ -221,8 +221,8 @@ def main(argv: list[str]) -> dict:
     import psycopg
 
     from orchestration.notebook import read_mart
-    from orchestration.embedded import warehouse_database_url
-    from orchestration.settings import Settings
+    from core.embedded import warehouse_database_url
+    from core.settings import Settings
 
     rng = random.Random(args.seed)
     warehouse_url = warehouse_database_url(Settings.from_env())

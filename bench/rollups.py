@@ -61,8 +61,8 @@ def _admin_and_url(base_url: str, name: str) -> str:
 
 def main(argv: list[str]) -> dict:
     from assets.mood import rollups, schema
-    from orchestration.embedded import warehouse_database_url
-    from orchestration.settings import Settings
+    from core.embedded import warehouse_database_url
+    from core.settings import Settings
 
     p = argparse.ArgumentParser(prog="bench.rollups")
     p.add_argument("--users", type=int, default=2000)

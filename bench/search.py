@@ -45,8 +45,8 @@ DATABASE = "tessera_bench_search"
 def _bench_url(create: bool) -> str:
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-    from orchestration.embedded import warehouse_database_url
-    from orchestration.settings import Settings
+    from core.embedded import warehouse_database_url
+    from core.settings import Settings
 
     warehouse = warehouse_database_url(Settings.from_env())
     admin = make_conninfo(warehouse, dbname="postgres")

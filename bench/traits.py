@@ -82,8 +82,8 @@ def main(argv: list[str]) -> dict:
     from assets.dbt.project import conninfo_dbt_env, run_dbt
     from assets.ingest import feed
     from assets.persona.traits import refresh_traits
-    from orchestration.embedded import warehouse_database_url
-    from orchestration.settings import Settings
+    from core.embedded import warehouse_database_url
+    from core.settings import Settings
 
     rng = random.Random(args.seed)
     warehouse_url = warehouse_database_url(Settings.from_env())

@@ -8,7 +8,7 @@
 - Downstream: declarative automation (AutomationCondition) on the assets themselves (read views
   eager, i.e. every tick; rollups hourly; insights after each period closes; persona nightly),
   evaluated by three automation sensors, on by default, whose runs the run queue treats differently
-  (orchestration/run_queue.py): `tessera_automation` (read views, quarantine, search, analytics: high
+  (core/run_queue.py): `tessera_automation` (read views, quarantine, search, analytics: high
   priority), `tessera_embeddings_automation` (the embeddings, in runs of their own) and
   `tessera_partitions_automation` (every partitioned asset: low priority, one run at a time, so a
   burst of insight partitions at start-up cannot fill the queue).
@@ -20,11 +20,11 @@
 import dagster as dg
 import psycopg
 
-from orchestration.db import database_name
-from orchestration.run_queue import (AI_RUN_TAGS, INGEST_RUN_TAGS, PARTITION_RUN_TAGS,
+from core.db import database_name
+from core.run_queue import (AI_RUN_TAGS, INGEST_RUN_TAGS, PARTITION_RUN_TAGS,
                                      READ_VIEW_RUN_TAGS)
-from orchestration.embedded import database_urls
-from orchestration.settings import Settings
+from core.embedded import database_urls
+from core.settings import Settings
 from quality.definitions import FRESHNESS_CHECKS
 from sources.registry import PRODUCTS
 

@@ -8,7 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
-from orchestration.settings import Settings
+from core.settings import Settings
 
 INSTANCE_TEMPLATE = Path(__file__).resolve().parent / "dagster.yaml"
 

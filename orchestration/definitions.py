@@ -11,8 +11,8 @@ import importlib
 
 import dagster as dg
 
-from orchestration.resources import default_resources
-from orchestration.settings import REPO_ROOT, Settings
+from assets.resources import default_resources
+from core.settings import REPO_ROOT, Settings
 
 AREA_MODULES = (
     "assets.ingest.definitions",

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Literal
 
-from orchestration.embedded import warehouse_database_url
-from orchestration.settings import Settings
+from core.embedded import warehouse_database_url
+from core.settings import Settings
 
 READABLE_SCHEMAS = ("marts", "analytics")
 FRAMES = ("polars", "pandas")

@@ -7,7 +7,7 @@ import re
 
 import dagster as dg
 
-from orchestration.resources import WarehouseDatabase
+from assets.resources import WarehouseDatabase
 from quality.rules import ROW_RULES
 from sources.registry import get_table
 
@@ -55,7 +55,7 @@ def unquarantined_breaks(conn) -> dict[str, int]:
     """rule id -> raw rows breaking it that the quarantine does not hold (should be all zero)."""
     from psycopg import sql
 
-    from orchestration.db import table_exists
+    from core.db import table_exists
     from quality.quarantine import ensure_quarantine_schema
     from quality.rules import failing_rows_query
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
-from orchestration.resources import SourceDatabase, WarehouseDatabase
+from assets.resources import SourceDatabase, WarehouseDatabase
 from quality.monitors import MONITORS, Monitor, MonitorResult
 from quality.suites import ALL_SUITES, Suite
 

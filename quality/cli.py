@@ -35,8 +35,8 @@ def report(patterns: tuple[str, ...], quarantine: bool) -> None:
     """Run the suites against the warehouse and write the GX data docs under TESSERA_HOME."""
     import psycopg
 
-    from orchestration.embedded import database_urls
-    from orchestration.settings import Settings
+    from core.embedded import database_urls
+    from core.settings import Settings
     from quality.gx_runner import docs_index, run_suites
 
     settings = Settings.from_env()

@@ -16,7 +16,7 @@ from typing import Iterable
 
 import psycopg
 
-from orchestration.db import columns_of, table_exists
+from core.db import columns_of, table_exists
 from quality.history import TableStats, ensure_history_schema, previous_run, record_run, table_stats
 from quality.quarantine import ensure_quarantine_schema
 from quality.suites import ERROR, Expect, ForeignKey, Suite, TableFacts, expectations_for

@@ -113,7 +113,7 @@ class MonitorResult:
 
 
 def evaluate_monitor(conn: psycopg.Connection, monitor: Monitor) -> MonitorResult:
-    from orchestration.db import table_exists
+    from core.db import table_exists
     from quality.quarantine import ensure_quarantine_schema
 
     table = monitor.table

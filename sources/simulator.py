@@ -502,10 +502,10 @@ def simulate(source_url: str, *, seconds: float, rate: float, seed: int = 0, con
               help="Leave some transactions open for seconds so they commit after later ones.")
 def simulate_command(seconds: float, rate: float, seed: int, connections: int, long_transactions: bool) -> None:
     """Keep writing to the source database as the apps would (inserts, edits, deletes, privacy flips)."""
-    from orchestration.embedded import source_database_url
-    from orchestration.settings import Settings
+    from core.embedded import source_database_url
+    from core.settings import Settings
 
-    from orchestration.console import stop_on_signal
+    from core.signals import stop_on_signal
 
     url = source_database_url(Settings.from_env())
     with stop_on_signal(grace=10) as stop:  # SIGTERM / Ctrl-C: finish the operations in flight, then report

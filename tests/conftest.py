@@ -34,8 +34,8 @@ class TestDatabases:
 @pytest.fixture(scope="session")
 def embedded_server():
     """The test server; stopped at the end when this session started it (so CI leaves no daemon)."""
-    from orchestration.embedded import ensure_embedded_server, server_status, stop_embedded_server
-    from orchestration.settings import Settings
+    from core.embedded import ensure_embedded_server, server_status, stop_embedded_server
+    from core.settings import Settings
 
     home = Path(os.environ.get("TESSERA_TEST_HOME", REPO_ROOT / ".tessera" / "test")).resolve()
     settings = Settings.from_env({"TESSERA_HOME": str(home)})

@@ -71,7 +71,7 @@ def _runs_config(path: Path) -> dict:
 
 
 def test_run_queue_leaves_slots_for_ingest_and_read_views():
-    from orchestration.run_queue import HOT_RUNS_AT_ONCE, cold_limits_missing, slots_left_for_hot_runs
+    from core.run_queue import HOT_RUNS_AT_ONCE, cold_limits_missing, slots_left_for_hot_runs
 
     for path in (REPO / "orchestration" / "dagster.yaml", REPO / "docker" / "dagster.yaml"):
         runs = _runs_config(path)
@@ -121,7 +121,7 @@ def test_the_ingest_job_gates_on_its_checks_and_leaves_freshness_to_its_sensor()
 def test_priority_tags_land_on_the_requested_runs():
     from orchestration.automation import ingest_run_request
     from orchestration.definitions import defs
-    from orchestration.run_queue import PRIORITY_TAG, QUEUE_TAG
+    from core.run_queue import PRIORITY_TAG, QUEUE_TAG
 
     request = ingest_run_request({"mindflow": "0/16B0000"})
     assert request.tags[PRIORITY_TAG] == "10" and request.tags["tessera/concurrency"] == "ingest"

@@ -22,7 +22,7 @@ def test_thresholds_are_ceilings_except_the_cache_hit_ratio_floor():
 
 def test_db_health_asset_runs_the_seed_function_and_records_it(databases):
     from assets.operations.definitions import db_health, db_health_within_thresholds
-    from orchestration.resources import default_resources
+    from assets.resources import default_resources
 
     result = dg.materialize([db_health, db_health_within_thresholds], resources=default_resources())
     assert result.success

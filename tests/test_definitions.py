@@ -98,7 +98,7 @@ def test_code_references_become_repository_links_when_a_git_url_is_set(tmp_path)
     import dagster as dg
 
     from orchestration.definitions import with_code_references
-    from orchestration.settings import Settings
+    from core.settings import Settings
 
     @dg.asset
     def example():

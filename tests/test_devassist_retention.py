@@ -34,7 +34,7 @@ def _expected_survivors(frames: dict[str, pd.DataFrame], now: dt.datetime) -> di
 
 def test_cleanup_old_data_applied_to_the_warehouse_copies_and_reported(ingested):
     from assets.operations.definitions import retention_log
-    from orchestration.resources import default_resources
+    from assets.resources import default_resources
 
     with psycopg.connect(ingested.warehouse_url) as wh:
         # age some copies past (and some just inside) the seed's periods; the generator writes recent data

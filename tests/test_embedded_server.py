@@ -36,7 +36,7 @@ def _pid(output: str) -> int:
 
 def _postmasters(pgdata: Path) -> list[int]:
     """Postmasters of this data directory: its postgres processes whose parent is not one of them."""
-    from orchestration.embedded import _orphaned_backends
+    from core.embedded import _orphaned_backends
 
     members = set(_orphaned_backends(pgdata))
     parents = {pid: int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) for pid in members}
@@ -93,7 +93,7 @@ def test_external_urls_start_nothing(home, embedded_server):
                TESSERA_WAREHOUSE_URL=embedded_server.url("postgres"))
     out = _run(["status"], env)
     assert "embedded Postgres" not in out
-    from orchestration.settings import Settings
+    from core.settings import Settings
 
     settings = Settings.from_env(env)
     assert not settings.uses_embedded

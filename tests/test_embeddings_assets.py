@@ -10,13 +10,13 @@ import pytest
 from assets.embeddings.assets import EMBEDDING_ASSETS, EMBEDDING_CHECKS
 from assets.embeddings.definitions import defs
 from assets.embeddings.resources import EmbeddingModel
-from orchestration.resources import WarehouseDatabase
+from assets.resources import WarehouseDatabase
 
 from test_embeddings_store import add_entry, add_user, all_vector_source_ids, encoder, ingest_with_views  # noqa: F401
 
 
 def test_definitions_snapshot():
-    from orchestration.resources import default_resources
+    from assets.resources import default_resources
 
     graph = dg.Definitions.merge(defs, dg.Definitions(resources=default_resources())).resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys() if k.path[0] == "vectors"}

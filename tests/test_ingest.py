@@ -28,7 +28,7 @@ def test_full_load_copies_every_table_with_layout(databases):
     assert results["mosaic.stories"]["full_load_rows"] == 2
     assert diff_all(databases.source_url, databases.warehouse_url) == {}
     with psycopg.connect(databases.source_url) as src, psycopg.connect(databases.warehouse_url) as wh:
-        from orchestration.db import columns_of
+        from core.db import columns_of
 
         source_cols = columns_of(src, "mindflow", "journal_entries")
         raw_cols = columns_of(wh, "raw_mindflow", "journal_entries")
@@ -223,7 +223,7 @@ def test_one_shared_slot_drained_past_the_full_load_and_legacy_slots_dropped(dat
 
 
 def test_row_counts_stay_exact_through_changes_and_truncate(databases):
-    from orchestration.db import count_rows
+    from core.db import count_rows
     from sources.registry import get_table
 
     src_url, wh_url = databases.source_url, databases.warehouse_url

@@ -6,7 +6,7 @@ import dagster as dg
 import psycopg
 
 from assets.ingest.definitions import POOL, defs, ingest_asset, ingest_assets, keys_of
-from orchestration.resources import SourceDatabase, WarehouseDatabase
+from assets.resources import SourceDatabase, WarehouseDatabase
 from sources.registry import TABLES
 from test_ingest_support import add_mindflow_user, add_mosaic_legacy
 

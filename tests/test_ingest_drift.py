@@ -9,8 +9,8 @@ import psycopg
 from assets.ingest.definitions import ingest_asset, keys_of
 from assets.ingest.drift import compare
 from assets.ingest.pipeline import resync_table, sync_all
-from orchestration.db import columns_of
-from orchestration.resources import SourceDatabase, WarehouseDatabase
+from core.db import columns_of
+from assets.resources import SourceDatabase, WarehouseDatabase
 from test_ingest_support import add_mindflow_user, add_mosaic_legacy, diff_all
 
 

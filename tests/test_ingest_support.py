@@ -7,7 +7,7 @@ import uuid
 import psycopg
 from psycopg import sql
 
-from orchestration.db import columns_of
+from core.db import columns_of
 from sources.registry import TABLES
 
 

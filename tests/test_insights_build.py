@@ -195,7 +195,7 @@ def test_custom_insights_over_any_range_for_chosen_users(databases):
 
     from assets.insights.assets import journal_insights_custom
     from assets.insights.build import build_custom, custom_range
-    from orchestration.resources import default_resources
+    from assets.resources import default_resources
 
     src, wh = databases.source_url, databases.warehouse_url
     ds = build_dataset(src)

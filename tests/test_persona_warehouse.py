@@ -21,8 +21,8 @@ from assets.persona.snapshots import refresh_persona_snapshots, refresh_progress
 from assets.persona.traits import refresh_traits
 from assets.dbt.project import run_dbt
 from assets.ingest import feed
-from orchestration.db import columns_of, table_exists
-from orchestration.resources import WarehouseDatabase
+from core.db import columns_of, table_exists
+from assets.resources import WarehouseDatabase
 
 AS_OF = datetime(2025, 6, 1, 12, tzinfo=timezone.utc)
 PERSONAKIT = ("personakit.persons", "personakit.observations", "personakit.mindscapes")
@@ -472,7 +472,7 @@ def test_persona_snapshots_preferences_and_soft_delete(databases):
 
 def test_definitions_snapshot():
     from assets.persona.definitions import defs as persona_defs
-    from orchestration.resources import default_resources
+    from assets.resources import default_resources
 
     defs = dg.Definitions.merge(persona_defs, dg.Definitions(resources=default_resources()))
     graph = defs.resolve_asset_graph()

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from orchestration.resources import WarehouseDatabase
+from assets.resources import WarehouseDatabase
 from quality.suites import ALL_SUITES, TableFacts, expectations_for, suite_by_name
 
 
@@ -99,7 +99,7 @@ def _mood_event_assets(mood_score: float):
 def test_blocking_check_stops_downstream_materialization(databases, mood_score, blocked):
     import dagster as dg
 
-    from orchestration.resources import default_resources
+    from assets.resources import default_resources
     from quality.checks import suite_check
 
     mood_events, summary = _mood_event_assets(mood_score)
@@ -167,7 +167,7 @@ def test_definitions_graph():
     import dagster as dg
 
     before = "great_expectations" in sys.modules
-    from orchestration.resources import default_resources
+    from assets.resources import default_resources
     from quality.definitions import defs
 
     assert before or "great_expectations" not in sys.modules  # GX is imported only when checks run
@@ -266,7 +266,7 @@ def _png_pixels(path: Path) -> tuple[int, int, list[int]]:
 def test_report_writes_data_docs_that_render_in_headless_chromium(ingested, tmp_path):
     from click.testing import CliRunner
 
-    from orchestration.settings import Settings
+    from core.settings import Settings
     from quality.cli import quality
 
     result = CliRunner().invoke(quality, ["report", "--suite", "raw_mosaic.*", "--suite", "marts.journals_view"])
@@ -296,7 +296,7 @@ def test_report_writes_data_docs_that_render_in_headless_chromium(ingested, tmp_
 def test_raw_suites_run_per_product_and_report_each_table(ingested):
     import dagster as dg
 
-    from orchestration.resources import default_resources
+    from assets.resources import default_resources
     from quality.checks import all_suite_checks
 
     mosaic = next(c for c in all_suite_checks() if c.node_def.name == "gx_suites_raw_mosaic")

@@ -59,7 +59,7 @@ def test_product_fingerprint_follows_ingest_and_quarantine(databases):
 
 def test_blocking_raw_suite_reuses_its_failure_and_still_blocks(databases):
     from assets.ingest.definitions import ingest_asset
-    from orchestration.resources import SourceDatabase, WarehouseDatabase
+    from assets.resources import SourceDatabase, WarehouseDatabase
     from quality.checks import SUITE_CHECK, all_suite_checks
 
     with psycopg.connect(databases.source_url, autocommit=True) as src:

@@ -114,7 +114,7 @@ def test_seed_monitors_see_the_planted_breaks_and_pass_once_quarantined(ingested
 def test_quarantine_asset_and_its_blocking_guard_in_dagster(ingested):
     import dagster as dg
 
-    from orchestration.resources import default_resources
+    from assets.resources import default_resources
     from quality.assets import all_rule_breaks_quarantined, quarantine
 
     result = dg.materialize([quarantine, all_rule_breaks_quarantined], resources=default_resources())

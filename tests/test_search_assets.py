@@ -13,7 +13,7 @@ def test_asset_graph_snapshot():
     import dagster as dg
 
     from assets.search.definitions import defs as search_defs
-    from orchestration.resources import default_resources
+    from assets.resources import default_resources
 
     defs = dg.Definitions.merge(search_defs, dg.Definitions(resources=default_resources()))
     graph = {}
@@ -35,7 +35,7 @@ def test_materialize_assets_in_process(databases):
     import dagster as dg
 
     from assets.search.definitions import SearchResource, journal_entries, mosaic_stories
-    from orchestration.resources import WarehouseDatabase
+    from assets.resources import WarehouseDatabase
 
     world = build_journal_world(databases.source_url)
     build_story_world(databases.source_url)

@@ -1,7 +1,7 @@
 """Where the dbt project lives, how dbt connects, and the manifest Dagster needs at load time.
 
 - `dbt_env(url)`: the TESSERA_DBT_* variables profiles.yml reads, derived from a libpq URL
-  (orchestration.embedded.warehouse_database_url() by default; the host may be a unix-socket directory).
+  (core.embedded.warehouse_database_url() by default; the host may be a unix-socket directory).
 - `ensure_manifest()`: runs `dbt parse` when target/manifest.json is missing or older than any
   project file, so `dagster dev`, tests and CI work on a clean clone (prepare_if_dev only acts under
   `dagster dev`). Parsing needs no database.
@@ -76,8 +76,8 @@ def temporary_environ(values: dict[str, str]) -> Iterator[None]:
 
 
 def warehouse_dbt_env() -> dict[str, str]:
-    from orchestration.embedded import warehouse_database_url
-    from orchestration.settings import Settings
+    from core.embedded import warehouse_database_url
+    from core.settings import Settings
 
     return dbt_env(warehouse_database_url(Settings.from_env()))
 

@@ -127,7 +127,7 @@ def models_yaml(product: str, tables: tuple[SourceTable, ...], columns: dict[str
 def read_columns(url: str) -> dict[str, list[tuple[str, str]]]:
     import psycopg
 
-    from orchestration.db import columns_of
+    from core.db import columns_of
 
     result = {}
     with psycopg.connect(url) as conn:

@@ -12,7 +12,7 @@ from assets.embeddings.store import (
     ensure_vectors_schema,
     sync_source,
 )
-from orchestration.resources import WarehouseDatabase
+from assets.resources import WarehouseDatabase
 
 
 def build_embedding_asset(source: EmbeddedSource) -> dg.AssetsDefinition:

@@ -352,7 +352,7 @@ _LOCK = threading.Lock()
 
 
 def default_cache_dir() -> Path:
-    from orchestration.settings import Settings
+    from core.settings import Settings
 
     return Settings.from_env().home / "models"
 
@@ -360,7 +360,7 @@ def default_cache_dir() -> Path:
 def get_encoder(model: str | None = None, *, cache_dir: Path | None = None) -> Encoder:
     """The encoder for a model spec (None: TESSERA_EMBEDDING_MODEL, else the bundled default), cached."""
     if model is None:
-        from orchestration.settings import Settings
+        from core.settings import Settings
 
         model = Settings.from_env().embedding_model
     spec = parse_model_spec(model)

@@ -35,7 +35,7 @@ from psycopg import sql
 
 from assets.embeddings.chunking import DEFAULT_OVERLAP, chunk_text
 from assets.embeddings.sources import SCHEMA, SOURCES, EmbeddedSource
-from orchestration.db import table_exists
+from core.db import table_exists
 
 log = logging.getLogger(__name__)
 

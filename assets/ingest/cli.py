@@ -11,8 +11,8 @@ import click
 
 
 def _urls() -> tuple[str, str]:
-    from orchestration.embedded import database_urls
-    from orchestration.settings import Settings
+    from core.embedded import database_urls
+    from core.settings import Settings
 
     return database_urls(Settings.from_env())
 

@@ -13,7 +13,7 @@ the step with the reason (no retry), after every other table has materialized.
 
 import dagster as dg
 
-from orchestration.resources import SourceDatabase, WarehouseDatabase
+from assets.resources import SourceDatabase, WarehouseDatabase
 from sources.registry import TABLES, get_table
 
 POOL = "tessera_ingest"

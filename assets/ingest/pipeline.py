@@ -26,7 +26,7 @@ import psycopg
 from psycopg import sql
 
 from assets.ingest import apply, drift, fullload, incremental, state, stream
-from orchestration.db import database_name
+from core.db import database_name
 from sources.registry import PRODUCTS, TABLES, SourceTable, get_table, tables_for
 
 log = logging.getLogger(__name__)

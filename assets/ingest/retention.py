@@ -14,7 +14,7 @@ import psycopg
 from psycopg import sql
 
 from assets.ingest import feed
-from orchestration.db import table_exists
+from core.db import table_exists
 from sources.registry import TABLES, SourceTable
 
 

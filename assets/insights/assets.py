@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from assets.insights.periods import INSIGHT_TYPES, partitions_def
-from orchestration.resources import WarehouseDatabase
-from orchestration.run_queue import PARTITION_RUN_TAGS
+from assets.resources import WarehouseDatabase
+from core.run_queue import PARTITION_RUN_TAGS
 
 GROUP = "insights"
 MOOD_EVENTS = dg.AssetKey(["analytics", "mood_events"])
@@ -115,7 +115,7 @@ JOURNAL_INSIGHTS_TABLE = dg.AssetSpec(
     ["analytics", "journal_insights"], deps=[*(insight_key(k) for k in INSIGHT_TYPES), CUSTOM_KEY], group_name=GROUP,
     description="analytics.journal_insights: all insight rows; materialized by its weekly, monthly and yearly "
                 "partitioned slices (analytics/journal_insights/<type>) and custom ranges on request.")
-# Insight period runs are cold runs: low priority, one at a time (orchestration/run_queue.py).
+# Insight period runs are cold runs: low priority, one at a time (core/run_queue.py).
 INSIGHT_JOBS = {kind: dg.define_asset_job(f"insights_{kind}", selection=dg.AssetSelection.assets(insight_key(kind)),
                                           tags=PARTITION_RUN_TAGS)
                 for kind in INSIGHT_TYPES}

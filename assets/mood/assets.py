@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 
-from orchestration.resources import WarehouseDatabase
+from assets.resources import WarehouseDatabase
 
 GROUP = "mood"
 MOOD_EVENTS = dg.AssetKey(["analytics", "mood_events"])

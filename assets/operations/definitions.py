@@ -3,7 +3,7 @@
 import dagster as dg
 
 from assets.operations import bi_access, erasure, health, retention
-from orchestration.resources import SourceDatabase, WarehouseDatabase
+from assets.resources import SourceDatabase, WarehouseDatabase
 from sources.registry import get_table
 
 ERASURES = dg.AssetKey(["tessera_meta", "erasures"])

@@ -32,7 +32,7 @@ import psycopg
 from psycopg import sql
 
 from assets.ingest import feed
-from orchestration.db import table_exists
+from core.db import table_exists
 from sources.registry import TABLES, SourceTable, raw_schema_of
 
 log = logging.getLogger(__name__)
@@ -322,7 +322,7 @@ def _es_client(url: str):
 
 def elasticsearch_erasure_hook(subjects: list[uuid.UUID], ids: list[uuid.UUID]) -> dict[str, int]:
     """Delete the subjects' documents from every Elasticsearch index (no-op without an Elasticsearch URL)."""
-    from orchestration.settings import Settings
+    from core.settings import Settings
 
     url = Settings.from_env().elasticsearch_url
     if not url:
@@ -346,7 +346,7 @@ def elasticsearch_erasure_hook(subjects: list[uuid.UUID], ids: list[uuid.UUID]) 
 
 def find_in_elasticsearch(subject: uuid.UUID) -> list[str]:
     """Elasticsearch indices still holding documents of (or readable by) the subject; [] without ES."""
-    from orchestration.settings import Settings
+    from core.settings import Settings
 
     url = Settings.from_env().elasticsearch_url
     if not url:

@@ -13,8 +13,8 @@ import psycopg
 from psycopg import sql
 
 from assets.persona import store
-from orchestration.db import table_exists
-from orchestration.resources import WarehouseDatabase
+from core.db import table_exists
+from assets.resources import WarehouseDatabase
 
 # Staging views (every row, flagged) the checks compare the persona stores against.
 PERSONS = "staging.stg_personakit__persons"

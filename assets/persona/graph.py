@@ -24,7 +24,7 @@ from psycopg.types.json import Jsonb
 
 from assets.persona import store
 from assets.persona.config import PersonaRunConfig
-from orchestration.resources import WarehouseDatabase
+from assets.resources import WarehouseDatabase
 
 AREA = "graph"
 ANALYSIS_VERSION = "graph-v1"

@@ -37,8 +37,8 @@ from assets.persona.evidence.model import Observation
 from assets.mood.keywords import keywords
 from assets.persona.graph import entity_name
 from assets.persona.scoring import combine_categorical, noisy_or
-from orchestration.db import table_exists
-from orchestration.resources import WarehouseDatabase
+from core.db import table_exists
+from assets.resources import WarehouseDatabase
 
 AREA = "knowledge"
 DAY = 86400

@@ -5,8 +5,8 @@ stories that user may read (privacy rule 3, the rule kept once in marts.story_ac
 import dagster as dg
 import psycopg
 
-from orchestration.db import table_exists
-from orchestration.resources import WarehouseDatabase
+from core.db import table_exists
+from assets.resources import WarehouseDatabase
 
 EXAMPLES = dg.AssetKey(["marts", "legacy_persona_examples"])
 STORY_ACCESS = dg.AssetKey(["marts", "story_access"])

@@ -22,7 +22,7 @@ from assets.persona import store
 from assets.persona.config import PersonaRunConfig
 from assets.mood import keywords as kw
 from assets.mood import scoring, text_model
-from orchestration.resources import WarehouseDatabase
+from assets.resources import WarehouseDatabase
 
 AREA = "story_metadata"
 PLUGIN_ID = "tessera"

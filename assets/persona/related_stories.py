@@ -22,8 +22,8 @@ import psycopg
 from psycopg import sql
 
 from assets.persona import store
-from orchestration.db import table_exists
-from orchestration.resources import WarehouseDatabase
+from core.db import table_exists
+from assets.resources import WarehouseDatabase
 
 AREA = "related_stories"
 DEFAULT_TOP_K = 5

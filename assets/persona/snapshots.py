@@ -28,8 +28,8 @@ from psycopg.types.json import Jsonb
 from assets.persona import store
 from assets.persona.config import PersonaRunConfig
 from assets.dbt.keys import model_keys
-from orchestration.resources import WarehouseDatabase
-from orchestration.run_queue import PARTITION_RUN_TAGS
+from assets.resources import WarehouseDatabase
+from core.run_queue import PARTITION_RUN_TAGS
 
 PERSONA_WINDOW_DAYS = 90
 PARTITIONS_START = "2024-01-01"
@@ -169,7 +169,7 @@ def persona_snapshots(context: dg.AssetExecutionContext, config: PersonaRunConfi
 
 
 progress_job = dg.define_asset_job("persona_progress_snapshots_daily", selection=[progress_snapshots],
-                                   tags=PARTITION_RUN_TAGS)  # a cold run (orchestration/run_queue.py)
+                                   tags=PARTITION_RUN_TAGS)  # a cold run (core/run_queue.py)
 progress_schedule = dg.build_schedule_from_partitioned_job(
     progress_job, hour_of_day=0, minute_of_hour=30, default_status=dg.DefaultScheduleStatus.RUNNING)
 persona_snapshot_job = dg.define_asset_job("persona_snapshots_nightly", selection=[persona_snapshots])

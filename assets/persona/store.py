@@ -25,7 +25,7 @@ import psycopg
 from psycopg import sql
 
 from assets.dbt.keys import model_keys
-from orchestration.db import table_exists
+from core.db import table_exists
 from quality.quarantine import ensure_quarantine_schema
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"

@@ -17,7 +17,7 @@ from psycopg.types.json import Jsonb
 from assets.persona import store
 from assets.persona.config import PersonaRunConfig
 from assets.persona.scoring import HIGH_VOLATILITY_HALF_LIFE_DAYS, build_traits
-from orchestration.resources import WarehouseDatabase
+from assets.resources import WarehouseDatabase
 
 AREA = "traits"
 REDECAY_AFTER = timedelta(days=7)

@@ -18,8 +18,8 @@ import datetime as dt
 from typing import Iterable, Protocol
 
 from assets.search.model import Hit, JournalQuery, SearchError, SearchResult, StoryQuery  # noqa: F401 (re-export)
-from orchestration.embedded import warehouse_database_url
-from orchestration.settings import Settings
+from core.embedded import warehouse_database_url
+from core.settings import Settings
 
 
 class SearchBackend(Protocol):

@@ -12,8 +12,8 @@ from typing import Optional
 import dagster as dg
 
 from assets.search.documents import JOURNAL, STORY
-from orchestration.resources import WarehouseDatabase
-from orchestration.settings import Settings
+from assets.resources import WarehouseDatabase
+from core.settings import Settings
 
 # The dbt models each index is built from (dbt views: asset keys [schema, name]), and its vectors.
 JOURNAL_DEPS = [*(dg.AssetKey(list(rel)) for rel in JOURNAL.reads), dg.AssetKey(["vectors", "journal_entries"])]

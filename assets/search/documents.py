@@ -17,7 +17,7 @@ import psycopg
 from psycopg import sql
 
 from assets.search.analysis import fold_function_sql
-from orchestration.db import table_exists
+from core.db import table_exists
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 

@@ -7,8 +7,8 @@ import time
 import click
 from psycopg import sql
 
-from orchestration.embedded import database_urls
-from orchestration.settings import Settings
+from core.embedded import database_urls
+from core.settings import Settings
 
 DEMO_SCALE = {"users": 60, "days": 90, "seed": 7}
 
@@ -49,7 +49,8 @@ def demo(users: int, days: int, seed: int) -> None:
     and print where everything is. The terminal gets one line per step and asset group; Dagster's
     events, dbt's output and any traceback go to the log file the summary names."""
     from orchestration.commands.materialize import log_path
-    from orchestration.console import EXIT_INTERRUPTED, quiet_console, stop_on_signal
+    from core.signals import EXIT_INTERRUPTED, stop_on_signal
+    from orchestration.console import quiet_console
 
     started = time.monotonic()
     settings = Settings.from_env()
@@ -67,7 +68,7 @@ def demo(users: int, days: int, seed: int) -> None:
 
 def _demo(settings: Settings, users: int, days: int, seed: int, echo, stop, log, started: float) -> list:
     if settings.uses_embedded:
-        from orchestration.embedded import ensure_embedded_server
+        from core.embedded import ensure_embedded_server
 
         server = ensure_embedded_server(settings)
         echo(f"==> embedded Postgres running (pid {server.pid}), data in {server.pgdata}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from orchestration.embedded import warehouse_database_url
-from orchestration.settings import Settings
+from core.embedded import warehouse_database_url
+from core.settings import Settings
 
 
 @click.command()

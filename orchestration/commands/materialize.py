@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import click
 
 from orchestration.dagster_home import ensure_dagster_home
-from orchestration.settings import Settings
+from core.settings import Settings
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -260,7 +260,8 @@ def summary_lines(results: list[StageResult], log: "Path", seconds: float) -> li
 def materialize(select: tuple[str, ...], backfill_days: int | None) -> None:
     """Materialize assets in process (all, or those matching SELECT: an asset key like
     marts/journals_view, a schema like raw_mindflow, or a group like ingest)."""
-    from orchestration.console import EXIT_INTERRUPTED, quiet_console, stop_on_signal
+    from core.signals import EXIT_INTERRUPTED, stop_on_signal
+    from orchestration.console import quiet_console
 
     settings = Settings.from_env()
     log = log_path(settings, "materialize")

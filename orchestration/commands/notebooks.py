@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from orchestration.settings import Settings
+from core.settings import Settings
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 

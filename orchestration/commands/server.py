@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from orchestration.embedded import database_urls, source_database_url
-from orchestration.settings import Settings
+from core.embedded import database_urls, source_database_url
+from core.settings import Settings
 
 
 @click.command()
@@ -15,7 +15,7 @@ def up() -> None:
     from sources.migrate import apply_migrations
 
     if settings.uses_embedded:
-        from orchestration.embedded import ensure_embedded_server
+        from core.embedded import ensure_embedded_server
 
         server = ensure_embedded_server(settings)
         click.echo(f"embedded Postgres running (pid {server.pid}) in {server.pgdata}")
@@ -36,7 +36,7 @@ def down() -> None:
     if not settings.uses_embedded:
         click.echo("TESSERA_SOURCE_URL and TESSERA_WAREHOUSE_URL are set: no embedded server to stop")
         return
-    from orchestration.embedded import stop_embedded_server
+    from core.embedded import stop_embedded_server
 
     stopped = stop_embedded_server(settings)
     click.echo("embedded Postgres stopped" if stopped else "embedded Postgres was not running")
@@ -46,7 +46,7 @@ def down() -> None:
 def status() -> None:
     """Show where the data lives and whether the embedded server runs."""
     settings = Settings.from_env()
-    from orchestration.embedded import server_status
+    from core.embedded import server_status
 
     server = server_status(settings)
     click.echo(f"TESSERA_HOME: {settings.home}")

@@ -20,8 +20,8 @@ from sources.cli_options import iso_date
 @click.option("--reset", is_flag=True, help="Truncate the product tables first if they hold data.")
 def seed(users: int, days: int, seed: int, anchor: dt.date | None, reset: bool) -> None:
     """Fill the five product schemas with deterministic synthetic data."""
-    from orchestration.embedded import source_database_url
-    from orchestration.settings import Settings
+    from core.embedded import source_database_url
+    from core.settings import Settings
     from sources.generator import GeneratorError, generate
     from sources.migrate import apply_migrations
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from orchestration.settings import SOURCE_DATABASE, WAREHOUSE_DATABASE, Settings
+from core.settings import SOURCE_DATABASE, WAREHOUSE_DATABASE, Settings
 
 log = logging.getLogger(__name__)
 

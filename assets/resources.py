@@ -9,8 +9,8 @@ from typing import Iterator, Optional
 import dagster as dg
 import psycopg
 
-from orchestration.embedded import source_database_url, warehouse_database_url
-from orchestration.settings import Settings
+from core.embedded import source_database_url, warehouse_database_url
+from core.settings import Settings
 
 
 class _Database(dg.ConfigurableResource):

@@ -3,7 +3,7 @@
 Variables (DESIGN.md): TESSERA_SOURCE_URL, TESSERA_WAREHOUSE_URL, TESSERA_ELASTICSEARCH_URL, TESSERA_HOME;
 TESSERA_CODE_GIT_URL and TESSERA_CODE_GIT_BRANCH turn the UI's code references into repository links.
 When a database URL is unset, Tessera runs on its embedded Postgres under TESSERA_HOME; reading settings never
-starts it (orchestration.embedded does, when a caller asks for the URLs).
+starts it (core.embedded does, when a caller asks for the URLs).
 """
 
 from __future__ import annotations
@@ -62,14 +62,14 @@ class Settings:
         """(source, warehouse) URLs: the configured ones, and the given server's for any that is unset.
 
         Pure: it never starts anything. Callers that may run on the embedded server start it explicitly
-        (orchestration.embedded.database_urls does both) and pass it here.
+        (core.embedded.database_urls does both) and pass it here.
         """
         if not self.uses_embedded:
             return self.source_url, self.warehouse_url  # type: ignore[return-value]
         if server is None:
             raise EmbeddedServerRequired(
                 "TESSERA_SOURCE_URL and TESSERA_WAREHOUSE_URL are not both set: start the embedded server "
-                "(orchestration.embedded.database_urls) or set both URLs"
+                "(core.embedded.database_urls) or set both URLs"
             )
         source = self.source_url or server.url(SOURCE_DATABASE)
         warehouse = self.warehouse_url or server.url(WAREHOUSE_DATABASE)
