@@ -19,7 +19,7 @@ baseline, the valence scorers mapped to the nearest label score. The label-prior
 score is reported as the MAE against the generator's latent valence for several TEXT_WEIGHT values.
 
 Search relevance: a generated journal (one user) is indexed with the real Postgres backend (real
-MiniLM embeddings, `postgres_backend.rebuild`) in its own database `tessera_bench_nlp`; queries are
+MiniLM embeddings, `postgres.index.rebuild`) in its own database `tessera_bench_nlp`; queries are
 generated from the entries' ground truth: topic + mood ("worried about the exam": grade 2 = the tag and the
 mood, 1 = the tag only) and topic alone ("the exam": grade 1 = the tag). nDCG@10 and recall@20 (of the
 top-grade entries) per mode, overall and per query kind.
@@ -258,7 +258,7 @@ def search_relevance(entries: list[dict], queries: int, seed: int) -> dict[str, 
     import psycopg
 
     from assets.mood import text_model
-    from assets.search import postgres_backend as pg
+    from assets.search import postgres as pg
     from assets.search.api import search_journal
     from bench.search import DDL, build_views
 

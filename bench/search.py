@@ -6,7 +6,7 @@ touched):
    with mood-matched text from a fixed vocabulary (5% private, 2% soft-deleted), tags; and random
    unit vectors for the AI-eligible entries straight into vectors.journal_entries (generated in SQL).
    This skips the generator, ingest and the embedding model on purpose: it measures search, not them;
-2. builds the index with the real code path (postgres_backend.rebuild), then times an incremental sync
+2. builds the index with the real code path (postgres.index.rebuild), then times an incremental sync
    with nothing changed and one after 1% of the entries changed;
 3. times queries through the public interface (search_journal / autocomplete_tags) from random users:
    keyword, keyword + mood filter, semantic, hybrid, tag autocomplete. Query vectors are random unit
@@ -193,7 +193,7 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--reuse", action="store_true", help="reuse the bench database when built with the same parameters")
     args = parser.parse_args(argv)
 
-    from assets.search import postgres_backend as pg
+    from assets.search import postgres as pg
     from assets.search.api import autocomplete_tags, search_journal
 
     figures: dict[str, Any] = {"backend": "postgres", "entries": args.entries, "users": args.users, "dim": args.dim}

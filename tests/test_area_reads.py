@@ -57,7 +57,7 @@ def test_a_rule_changed_in_the_eligibility_model_reaches_every_area(modelled):
     from assets.embeddings.sources import get_source
     from assets.insights.build import period_stats
     from assets.mood.events import maintain_events
-    from assets.search import postgres_backend as pg
+    from assets.search import postgres as pg
 
     with psycopg.connect(modelled.warehouse_url) as conn:
         author, first, last = conn.execute(

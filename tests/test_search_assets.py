@@ -66,7 +66,7 @@ def test_materialize_assets_in_process(databases):
 def test_cli_search_prints_hits_highlights_and_facets(databases):
     from click.testing import CliRunner
 
-    from assets.search import postgres_backend as pg
+    from assets.search import postgres as pg
     from orchestration.cli import main
 
     world = build_journal_world(databases.source_url)
@@ -86,7 +86,7 @@ def test_cli_search_prints_hits_highlights_and_facets(databases):
 def test_keyword_search_on_generated_and_ingested_data(modelled):
     """The real generator and ingest: for every user, listing all their entries returns exactly the entries
     the source says they own and may see (no soft-deleted entries, no erased users, private included)."""
-    from assets.search import postgres_backend as pg
+    from assets.search import postgres as pg
     from assets.search.api import search_journal
 
     report = pg.rebuild(modelled.warehouse_url, pg.JOURNAL_INDEX)
@@ -121,7 +121,7 @@ def test_semantic_search_with_the_real_encoder(databases):
     from assets.embeddings.model import get_encoder
     from assets.embeddings.sources import SOURCES
     from assets.embeddings.store import sync_source
-    from assets.search import postgres_backend as pg
+    from assets.search import postgres as pg
     from assets.search.api import search_journal
 
     world = build_journal_world(databases.source_url)

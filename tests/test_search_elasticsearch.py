@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from assets.search import elasticsearch_backend as es
+from assets.search import elasticsearch as es
+from assets.search.elasticsearch import backend as es_backend
 from assets.search.model import JournalQuery, StoryQuery
 
 
@@ -187,6 +188,7 @@ def es_world(databases, monkeypatch):
     backend = es.ElasticsearchBackend(url, databases.warehouse_url, encoder_for=lambda m: encoder, initial_backoff=0.5)
     suffix = uuid.uuid4().hex[:8]
     monkeypatch.setattr(es, "JOURNAL_ALIAS", f"journal_entries_test{suffix}")
+    monkeypatch.setattr(es_backend, "JOURNAL_ALIAS", es.JOURNAL_ALIAS)  # the alias the backend searches
     index = es.EsIndex(es.JOURNAL_ALIAS, es.JOURNAL, es.journal_index_body, es.journal_document)
     yield backend, index, world, databases
     backend.client.indices.delete(index=f"{index.alias}_v*", ignore_unavailable=True, allow_no_indices=True)

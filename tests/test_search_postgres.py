@@ -7,7 +7,7 @@ import threading
 import psycopg
 import pytest
 
-from assets.search import postgres_backend as pg
+from assets.search import postgres as pg
 from assets.search.analysis import fold
 from assets.search.api import autocomplete_tags, search_journal, search_stories
 from assets.search.rrf import reciprocal_rank_fusion

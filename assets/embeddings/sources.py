@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 from psycopg import sql
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
+from sources.sql_files import sql_text
+
 SCHEMA = "vectors"
 
 
@@ -43,12 +42,7 @@ class EmbeddedSource:
 
     def eligible_query(self) -> sql.SQL:
         """The rows this source embeds: source_id, the extra columns, body."""
-        return sql.SQL(_read_sql(f"eligible_{self.table}.sql"))
-
-
-@lru_cache(maxsize=None)
-def _read_sql(name: str) -> str:
-    return (SQL_DIR / name).read_text()
+        return sql.SQL(sql_text(__package__, f"eligible_{self.table}.sql"))
 
 
 SOURCES: tuple[EmbeddedSource, ...] = (

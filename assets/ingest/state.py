@@ -7,14 +7,13 @@ import hashlib
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable, Iterator
 
 import psycopg
 
 from assets.ingest import feed
+from sources.sql_files import sql_text
 
-META_SQL = Path(__file__).resolve().parent / "sql" / "meta.sql"
 META_VERSION = "tessera ingest meta v2"  # the comment meta.sql puts on tessera_meta.ingest_stream
 _META_LOCK = 7_240_301  # serialises the idempotent DDL
 
@@ -48,7 +47,7 @@ def ensure_meta(conn: psycopg.Connection) -> None:
         return
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_META_LOCK,))
-        conn.execute(META_SQL.read_text())
+        conn.execute(sql_text(__package__, "meta.sql"))
         feed.ensure_feed(conn)
 
 

@@ -26,15 +26,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from assets.insights import text, themes
 from assets.mood import schema
+from sources.sql_files import sql_text
 
-SQL_DIR = Path(__file__).parent / "sql"
 BASELINE_DAYS = 180
 COLUMNS = ("user_id", "insight_type", "start_date", "end_date", "generated_at", "summary", "entries_analyzed",
            "total_words", "average_words", "most_productive_day", "longest_streak", "mood_positive_pct",
@@ -56,7 +55,7 @@ class InsightsResult:
 
 
 def _q(name: str) -> sql.Composed:
-    text_ = (SQL_DIR / name).read_text()
+    text_ = sql_text(__package__, name)
     body = "\n".join(l for l in text_.splitlines() if not l.strip().startswith("--"))
     return sql.SQL(body).format(an=sql.Identifier(schema.SCHEMA))
 

@@ -43,15 +43,14 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 from psycopg import sql
 
 from assets.mood import scoring, schema
 from assets.mood.buckets import entry_time
+from sources.sql_files import sql_text
 
 STAGING = "staging"
-SQL_DIR = Path(__file__).parent / "sql"
 OVERLAP = timedelta(hours=1)
 SCORE_BATCH = 2000
 # The staging views whose `_ingested_at` the watermark follows.
@@ -79,7 +78,7 @@ class EventsResult:
 
 
 def _q(name: str, **fragments) -> list[sql.Composed]:
-    text = (SQL_DIR / name).read_text()
+    text = sql_text(__package__, name)
     body = "\n".join(l for l in text.splitlines() if not l.strip().startswith("--"))
     ids = {"an": sql.Identifier(schema.SCHEMA)}
     return [sql.SQL(s.strip()).format(**ids, **fragments) for s in body.split(";") if s.strip()]

@@ -27,15 +27,14 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from psycopg import sql
 
 from assets.mood import buckets
+from sources.sql_files import sql_text
 
 SCHEMA = "analytics"
-SQL_DIR = Path(__file__).parent / "sql"
-INSIGHTS_SQL_DIR = Path(__file__).parent.parent / "insights" / "sql"
+INSIGHTS_PACKAGE = "assets.insights"  # journal_insights lives in the analytics schema, its DDL with insights
 TIMESCALE_ORIGIN_LITERAL = "2000-01-03 00:00:00+00"
 ADVISORY_LOCK = 7240511
 
@@ -125,18 +124,15 @@ def validate_policies(hypertables=HYPERTABLES, rollups=ROLLUPS) -> None:
 
 
 # ----------------------------------------------------------------------------------------- builders
-def _file(path: Path) -> str:
-    return path.read_text()
-
-
 def _statements(text: str) -> list[str]:
     body = "\n".join(line for line in text.splitlines() if not line.strip().startswith("--"))
     return [s.strip() for s in body.split(";") if s.strip()]
 
 
-def _from_file(path: Path, schema: str, partitioning: sql.Composable = sql.SQL("")) -> list[sql.Composed]:
+def _from_file(name: str, schema: str, partitioning: sql.Composable = sql.SQL(""), *,
+               package: str = __package__) -> list[sql.Composed]:
     return [sql.SQL(s).format(schema=sql.Identifier(schema), partitioning=partitioning)
-            for s in _statements(_file(path))]
+            for s in _statements(sql_text(package, name))]
 
 
 def bucket_expression(width: str, column: str, *, timescale: bool) -> sql.Composed:
@@ -167,15 +163,15 @@ def common_ddl(schema: str = SCHEMA, *, partitioned: bool) -> list[sql.Composed]
         return sql.SQL("PARTITION BY RANGE ({})").format(sql.Identifier(col)) if partitioned else sql.SQL("")
 
     out = [sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema))]
-    out += _from_file(SQL_DIR / "state.sql", schema)
-    out += _from_file(SQL_DIR / "mood_events.sql", schema, part("time"))
-    out += _from_file(SQL_DIR / "user_activity_events.sql", schema, part("time"))
-    out += _from_file(INSIGHTS_SQL_DIR / "journal_insights.sql", schema, part("generated_at"))
+    out += _from_file("state.sql", schema)
+    out += _from_file("mood_events.sql", schema, part("time"))
+    out += _from_file("user_activity_events.sql", schema, part("time"))
+    out += _from_file("journal_insights.sql", schema, part("generated_at"), package=INSIGHTS_PACKAGE)
     return out
 
 
 def index_ddl(schema: str = SCHEMA) -> list[sql.Composed]:
-    return _from_file(SQL_DIR / "indexes.sql", schema) + _from_file(INSIGHTS_SQL_DIR / "journal_insights_indexes.sql", schema)
+    return _from_file("indexes.sql", schema) + _from_file("journal_insights_indexes.sql", schema, package=INSIGHTS_PACKAGE)
 
 
 def timescale_ddl(schema: str = SCHEMA) -> list[sql.Composed]:
@@ -217,7 +213,7 @@ def timescale_ddl(schema: str = SCHEMA) -> list[sql.Composed]:
 def native_ddl(schema: str = SCHEMA) -> list[sql.Composed]:
     """Everything the fallback runs once (partitions are added by `partition_ddl`)."""
     validate_policies()
-    return common_ddl(schema, partitioned=True) + index_ddl(schema) + _from_file(SQL_DIR / "rollup_tables.sql", schema)
+    return common_ddl(schema, partitioned=True) + index_ddl(schema) + _from_file("rollup_tables.sql", schema)
 
 
 def partition_name(parent: str, lower: datetime) -> str:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 from typing import Iterable, Iterator
 
 import psycopg
@@ -27,14 +25,13 @@ from psycopg import sql
 from assets.dbt.keys import model_keys
 from core.db import table_exists
 from quality.quarantine import ensure_quarantine_schema
+from sources.sql_files import sql_text
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
 BATCH_SIZE = 500
 
 
-@lru_cache(maxsize=None)
 def sql_file(name: str) -> str:
-    return (SQL_DIR / name).read_text()
+    return sql_text(__package__, name)
 
 
 def ensure_schema(conn: psycopg.Connection) -> None:

@@ -41,10 +41,10 @@ def get_backend(settings: Settings | None = None, **options) -> SearchBackend:
     settings = settings or Settings.from_env()
     warehouse_url = warehouse_database_url(settings)
     if settings.elasticsearch_url:
-        from assets.search.elasticsearch_backend import ElasticsearchBackend
+        from assets.search.elasticsearch import ElasticsearchBackend
 
         return ElasticsearchBackend(settings.elasticsearch_url, warehouse_url, **options)
-    from assets.search.postgres_backend import PostgresBackend
+    from assets.search.postgres import PostgresBackend
 
     return PostgresBackend(warehouse_url, **options)
 

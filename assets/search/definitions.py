@@ -33,10 +33,10 @@ class SearchResource(dg.ConfigurableResource):
     def backend(self, warehouse_url: str):
         url = self.elasticsearch_url or Settings.from_env().elasticsearch_url
         if url:
-            from assets.search.elasticsearch_backend import ElasticsearchBackend
+            from assets.search.elasticsearch import ElasticsearchBackend
 
             return ElasticsearchBackend(url, warehouse_url, shards=self.shards, replicas=self.replicas)
-        from assets.search.postgres_backend import PostgresBackend
+        from assets.search.postgres import PostgresBackend
 
         return PostgresBackend(warehouse_url)
 

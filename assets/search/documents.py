@@ -10,25 +10,23 @@ the warehouse at run time (the active embedding model), always through psycopg.s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import psycopg
 from psycopg import sql
 
 from assets.search.analysis import fold_function_sql
 from core.db import table_exists
+from sources.sql_files import sql_text
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 # vectors.active_models.source values that name each embedded source (qualified name first).
 JOURNAL_VECTOR_SOURCES = ("mindflow.journal_entries", "journal_entries", "vectors.journal_entries")
 STORY_VECTOR_SOURCES = ("mosaic.stories", "mosaic_stories", "stories", "vectors.mosaic_stories")
 
 
-@lru_cache(maxsize=None)
 def read_sql(name: str) -> str:
-    return (SQL_DIR / name).read_text()
+    """A statement file of the search area (assets/search/sql)."""
+    return sql_text(__package__, name)
 
 
 @dataclass(frozen=True)

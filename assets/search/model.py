@@ -85,3 +85,24 @@ def validate(query: JournalQuery | StoryQuery) -> None:
 def candidate_count(limit: int) -> int:
     """How many nearest neighbours (and keyword hits) each arm of a semantic/hybrid query considers."""
     return max(100, 5 * limit)
+
+
+@dataclass
+class IndexReport:
+    """What one refresh of one index did, in both backends' terms (the asset's materialization metadata)."""
+    index: str
+    backend: str
+    version: int
+    rebuilt: bool
+    documents: int
+    upserted: int
+    deleted: int
+    model_id: str | None = None
+    dropped_versions: list[int] = field(default_factory=list)
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend, "index": self.index, "index_version": self.version,
+            "rebuilt": self.rebuilt, "documents_total": self.documents, "documents_indexed": self.upserted,
+            "documents_deleted": self.deleted, "embedding_model": self.model_id or "none",
+        }

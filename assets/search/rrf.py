@@ -2,7 +2,7 @@
 
     score(d) = sum over rankings r containing d of 1 / (k + rank_r(d)),   rank starting at 1, k = 60
 
-The Postgres backend computes the same formula in SQL (postgres_backend.py, hybrid query); the
+The Postgres backend computes the same formula in SQL (postgres/query.py, hybrid query); the
 Elasticsearch backend fuses on the client because Elasticsearch's own RRF retriever needs a paid
 licence. Ties are broken by the best single rank, then by id, in both places.
 """

@@ -1,11 +1,15 @@
 """Regenerates the staging layer of dbt_project/ from the source registry and a migrated source schema.
 
+It lives with the registry because it is the registry written out for dbt: the dbt sources it declares
+are the raw copies the registry names (`SourceTable.raw_schema`), and nothing under assets/ but ingest
+and erasure, which own those copies, spells their schemas. It runs by hand, never in a pipeline.
+
 One source YAML per product (freshness on `_ingested_at`), one staging view per source table
 (`stg_<product>__<table>`: rename, cast, soft-delete flag, the rules a row breaks as
 `quality_issues`; nothing else) and one
 models YAML per product folder. The output is committed; run this after adding a table or migration:
 
-    python -m assets.dbt.scaffold postgresql://.../app   # a database with sources/migrations applied
+    python -m sources.dbt_scaffold postgresql://.../app   # a database with sources/migrations applied
 
 Small pure functions build the text; `main` only reads the catalog and writes files.
 """
@@ -17,7 +21,7 @@ from pathlib import Path
 
 from sources.registry import PRODUCTS, SourceTable, raw_schema_of, tables_for
 
-STAGING_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "staging"
+STAGING_DIR = Path(__file__).resolve().parents[1] / "dbt_project" / "models" / "staging"
 
 # Column renames applied in staging (reserved or ambiguous names).
 RENAMES = {"timestamp": "occurred_at", "date": "entry_date"}
@@ -140,18 +144,24 @@ def read_columns(url: str) -> dict[str, list[tuple[str, str]]]:
     return result
 
 
-def main(argv: list[str]) -> None:
-    columns = read_columns(argv[0])
+def staging_files(columns: dict[str, list[tuple[str, str]]]) -> dict[str, str]:
+    """Every file of the staging layer, path relative to STAGING_DIR -> text."""
+    files = {}
     for product in PRODUCTS:
         tables = tables_for(product)
-        folder = STAGING_DIR / product
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"_{product}__sources.yml").write_text(sources_yaml(product, tables))
-        (folder / f"_{product}__models.yml").write_text(
-            models_yaml(product, tables, {t.qualified: columns[t.qualified] for t in tables})
-        )
+        files[f"{product}/_{product}__sources.yml"] = sources_yaml(product, tables)
+        files[f"{product}/_{product}__models.yml"] = models_yaml(
+            product, tables, {t.qualified: columns[t.qualified] for t in tables})
         for t in tables:
-            (folder / f"{staging_name(t)}.sql").write_text(staging_sql(t, columns[t.qualified]))
+            files[f"{product}/{staging_name(t)}.sql"] = staging_sql(t, columns[t.qualified])
+    return files
+
+
+def main(argv: list[str]) -> None:
+    for relative, text in staging_files(read_columns(argv[0])).items():
+        path = STAGING_DIR / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""The Elasticsearch backend (full stack): the MindFlow seed's `journal_entries` index and a Mosaic story
-index, behind aliases over versioned indices.
+"""Building and maintaining the Elasticsearch indices: the MindFlow seed's `journal_entries` index and a
+Mosaic story index, behind aliases over versioned indices.
 
 - Mappings: the seed's mapping and `journal_analyzer` (standard tokenizer, lowercase, asciifolding,
   stop, snowball), plus `embedding` (dense_vector, cosine, int8_hnsw set explicitly: 9.1+ would default
@@ -14,30 +14,23 @@ index, behind aliases over versioned indices.
 - Bulk: helpers.streaming_bulk with retries and exponential backoff on 429; every item is checked
   (the bulk call itself returns 200): version conflicts count as stale, a delete of a missing document
   is fine, anything else raises BulkIndexingError after the ledger records what did succeed.
-- Hybrid: Elasticsearch's RRF retriever needs a paid licence, so a BM25 query and a kNN query are
-  fused on the client (assets/search/rrf.py).
 
-Request and mapping building are pure functions (tested without a server); the client is imported only
-inside functions.
+Mapping, document and bulk-action building are pure functions (tested without a server); `EsIndexer`
+does the writes with a client it is given. Querying is query.py.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator
 
 import psycopg
 
 from assets.search.documents import JOURNAL, STORY, ActiveModel, DocumentKind, document_query, ensure_search_schema
-from assets.search.model import Hit, JournalQuery, SearchResult, StoryQuery, candidate_count, validate
-from assets.search.postgres_backend import IndexReport
-from assets.search.rrf import RRF_K, reciprocal_rank_fusion
+from assets.search.model import IndexReport
 
 JOURNAL_ALIAS = "journal_entries"
 STORY_ALIAS = "mosaic_stories"
-TAG_FACET_SIZE = 20
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -249,152 +242,9 @@ class BulkIndexingError(RuntimeError):
         self.errors = errors
 
 
-# ---------------------------------------------------------------------------------------------------
-# Queries
-# ---------------------------------------------------------------------------------------------------
-
-HIGHLIGHT = {"pre_tags": ["<em>"], "post_tags": ["</em>"],
-             "fields": {"title": {"number_of_fragments": 0}, "content": {"fragment_size": 150, "number_of_fragments": 3}}}
-_TEXT_FIELDS = ["title^3", "content^2", "tags"]
-
-
-def journal_filters(query: JournalQuery, *, eligible_only: bool = False) -> list[dict[str, Any]]:
-    filters: list[dict[str, Any]] = [{"term": {"userId": str(query.user_id)}}]
-    if eligible_only:
-        filters += [{"term": {"aiEligible": True}}, {"exists": {"field": "embedding"}}]
-    if query.moods:
-        filters.append({"terms": {"mood": [m.lower() for m in query.moods]}})
-    for tag in query.tags:
-        filters.append({"term": {"tags": tag.strip().lower()}})
-    if query.date_from or query.date_to:
-        bounds = {}
-        if query.date_from:
-            bounds["gte"] = query.date_from.isoformat()
-        if query.date_to:
-            bounds["lte"] = query.date_to.isoformat()
-        filters.append({"range": {"date": bounds}})
-    return filters
-
-
-def story_filters(query: StoryQuery, *, eligible_only: bool = False) -> list[dict[str, Any]]:
-    filters: list[dict[str, Any]] = [{"bool": {"should": [{"term": {"isPublic": True}},
-                                                          {"term": {"readers": str(query.user_id)}}],
-                                               "minimum_should_match": 1}}]
-    if eligible_only:
-        filters.append({"exists": {"field": "embedding"}})
-    for tag in query.tags:
-        filters.append({"term": {"tags": tag}})
-    if query.legacy_id:
-        filters.append({"term": {"legacyId": str(query.legacy_id)}})
-    if query.story_types:
-        filters.append({"terms": {"storyType": list(query.story_types)}})
-    if query.date_from or query.date_to:
-        bounds = {}
-        if query.date_from:
-            bounds["gte"] = query.date_from.isoformat()
-        if query.date_to:
-            bounds["lt"] = (query.date_to + dt.timedelta(days=1)).isoformat()
-        filters.append({"range": {"createdAt": bounds}})
-    return filters
-
-
-JOURNAL_AGGS = {"mood": {"terms": {"field": "mood", "size": 10}}, "tags": {"terms": {"field": "tags", "size": TAG_FACET_SIZE}}}
-STORY_AGGS = {"tags": {"terms": {"field": "tags", "size": TAG_FACET_SIZE}}, "story_type": {"terms": {"field": "storyType"}},
-              "legacy": {"terms": {"field": "legacyName.keyword", "size": TAG_FACET_SIZE}}}
-JOURNAL_SOURCE = ["id", "title", "date", "mood", "tags"]
-STORY_SOURCE = ["id", "title", "createdAt", "tags", "legacyId", "legacyName", "storyType", "visibility"]
-
-
-def keyword_body(text: str, filters: list[dict[str, Any]], *, size: int, aggs: dict | None, source: list[str],
-                 date_field: str) -> dict[str, Any]:
-    """BM25 over title^3, content^2, tags, scoped and filtered in `filter` (no effect on scores)."""
-    must = {"multi_match": {"query": text, "fields": _TEXT_FIELDS}} if text.strip() else {"match_all": {}}
-    body: dict[str, Any] = {"query": {"bool": {"must": [must], "filter": filters}}, "size": size,
-                            "_source": source, "track_total_hits": True}
-    if text.strip():
-        body["highlight"] = HIGHLIGHT
-        body["sort"] = ["_score", {date_field: "desc"}, {"id": "asc"}]
-    else:
-        body["sort"] = [{date_field: "desc"}, {"id": "asc"}]
-    if aggs:
-        body["aggs"] = aggs
-    return body
-
-
-def knn_body(vector: Sequence[float], filters: list[dict[str, Any]], *, k: int, size: int, aggs: dict | None,
-             source: list[str], text: str = "") -> dict[str, Any]:
-    """Approximate kNN with the scope and filters inside the kNN filter (pre-filtering, so k results
-    come from the user's own eligible documents). Aggregations cover the k nearest."""
-    body: dict[str, Any] = {
-        "knn": {"field": "embedding", "query_vector": [float(x) for x in vector], "k": k,
-                "num_candidates": max(2 * k, 100), "filter": {"bool": {"filter": filters}}},
-        "size": size, "_source": source,
-    }
-    if text.strip():
-        body["highlight"] = dict(HIGHLIGHT, highlight_query={"multi_match": {"query": text, "fields": _TEXT_FIELDS}})
-    if aggs:
-        body["aggs"] = aggs
-    return body
-
-
-def tag_suggest_body(prefix: str, user_id: str, *, size: int = 10) -> dict[str, Any]:
-    """The seed's tag completion, limited to the user's own documents by the userId context."""
-    return {"_source": False, "suggest": {"tag-suggest": {"prefix": prefix.strip().lower(), "completion": {
-        "field": "tagSuggest", "size": size, "skip_duplicates": True, "contexts": {"userId": [str(user_id)]}}}}}
-
-
-def parse_facets(response: dict[str, Any]) -> dict[str, dict[str, int]]:
-    return {name: {str(b["key"]): int(b["doc_count"]) for b in agg.get("buckets", [])}
-            for name, agg in (response.get("aggregations") or {}).items()}
-
-
-def facets_from_sources(sources: Iterable[dict[str, Any]], fields: dict[str, str], sizes: dict[str, int | None]) -> dict[str, dict[str, int]]:
-    """Facet counts computed on the client (hybrid: over the fused candidates)."""
-    counts: dict[str, dict[str, int]] = {name: {} for name in fields}
-    for source in sources:
-        for name, field_name in fields.items():
-            values = source.get(field_name)
-            for value in values if isinstance(values, list) else [values]:
-                if value is not None:
-                    counts[name][str(value)] = counts[name].get(str(value), 0) + 1
-    out = {}
-    for name, values in counts.items():
-        ordered = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))
-        out[name] = dict(ordered[: sizes.get(name)] if sizes.get(name) else ordered)
-    return out
-
-
-def _journal_hit(raw: dict[str, Any], score: float) -> Hit:
-    src = raw.get("_source", {})
-    return Hit(id=str(raw["_id"]), score=float(score), title=src.get("title", ""),
-               date=dt.date.fromisoformat(src["date"]) if src.get("date") else None, mood=src.get("mood"),
-               tags=tuple(src.get("tags") or ()), highlights=dict(raw.get("highlight") or {}))
-
-
-def _story_hit(raw: dict[str, Any], score: float) -> Hit:
-    src = raw.get("_source", {})
-    created = src.get("createdAt")
-    return Hit(id=str(raw["_id"]), score=float(score), title=src.get("title", ""),
-               date=dt.datetime.fromisoformat(created).date() if created else None, tags=tuple(src.get("tags") or ()),
-               highlights=dict(raw.get("highlight") or {}),
-               extra={"legacy_id": src.get("legacyId"), "legacy": src.get("legacyName"),
-                      "story_type": src.get("storyType"), "visibility": src.get("visibility")})
-
-
-def fuse_hybrid(keyword_hits: list[dict[str, Any]], knn_hits: list[dict[str, Any]], *, limit: int,
-                k: int = RRF_K) -> list[tuple[dict[str, Any], float]]:
-    """Client-side RRF of the two arms; highlights come from the keyword arm."""
-    by_id: dict[str, dict[str, Any]] = {}
-    for raw in knn_hits + keyword_hits:  # keyword last so its highlight wins
-        merged = dict(by_id.get(str(raw["_id"]), {}), **raw)
-        by_id[str(raw["_id"])] = merged
-    fused = reciprocal_rank_fusion([[str(h["_id"]) for h in keyword_hits], [str(h["_id"]) for h in knn_hits]], k=k,
-                                   limit=limit)
-    return [(by_id[doc_id], score) for doc_id, score in fused]
-
 
 # ---------------------------------------------------------------------------------------------------
-# The backend
+# The indices and their writer
 # ---------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -421,38 +271,28 @@ def fetch_documents(warehouse_url: str, kind: DocumentKind) -> tuple[list[dict[s
     return rows, model
 
 
-class ElasticsearchBackend:
-    name = "elasticsearch"
+def index_for(which: str) -> EsIndex:
+    """The index a refresh names: 'journal' or 'stories'."""
+    return JOURNAL_ES if which == "journal" else STORY_ES
 
-    def __init__(self, url: str, warehouse_url: str, *, encoder_for: Callable[[str], Any] | None = None,
-                 shards: int = 1, replicas: int = 0, max_retries: int = 5, initial_backoff: float = 1.0,
-                 max_backoff: float = 30.0, chunk_size: int = 500):
-        self.url, self.warehouse_url = url, warehouse_url
-        self._client = None
-        self._encoder_for = encoder_for
-        self.shards, self.replicas = shards, replicas
-        self.bulk_options = {"max_retries": max_retries, "initial_backoff": initial_backoff,
-                             "max_backoff": max_backoff, "chunk_size": chunk_size}
 
-    @property
-    def client(self):
-        if self._client is None:
-            from elasticsearch import Elasticsearch
+@dataclass
+class EsIndexer:
+    """Rebuilds and syncs one index at a time through `client`, keeping the ledger and the build records
+    in the warehouse (`warehouse_url`)."""
 
-            self._client = Elasticsearch(self.url, request_timeout=60, retry_on_timeout=True, max_retries=3)
-        return self._client
+    client: Any
+    warehouse_url: str
+    shards: int = 1
+    replicas: int = 0
+    bulk_options: dict[str, Any] = field(default_factory=dict)
+    name: str = "elasticsearch"
 
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-
-    # indexing ---------------------------------------------------------------------------------
-    def _indices(self, alias: str) -> list[str]:
+    def indices(self, alias: str) -> list[str]:
         found = self.client.indices.get(index=f"{alias}_v*", allow_no_indices=True, expand_wildcards="open")
         return sorted((name for name in found if index_version(name) is not None), key=index_version)
 
-    def _aliased(self, alias: str) -> list[str]:
+    def aliased(self, alias: str) -> list[str]:
         if not self.client.indices.exists_alias(name=alias):
             return []
         return sorted(self.client.indices.get_alias(name=alias).keys())
@@ -494,18 +334,18 @@ class ElasticsearchBackend:
         (the dense_vector mapping's dims are fixed per index)."""
         from assets.search.documents import active_model
 
-        index = JOURNAL_ES if which == "journal" else STORY_ES
+        index = index_for(which)
         with psycopg.connect(self.warehouse_url, autocommit=True) as conn:
             with conn.transaction():
                 ensure_search_schema(conn)
             model = active_model(conn, index.kind)
-        if full or not self._aliased(index.alias) or (model.model_id if model else None) != self._built_model(index.alias):
+        if full or not self.aliased(index.alias) or (model.model_id if model else None) != self._built_model(index.alias):
             return self.rebuild(index)
         return self.sync(index)
 
     def rebuild(self, index: EsIndex) -> IndexReport:
         rows, model = fetch_documents(self.warehouse_url, index.kind)
-        existing = self._indices(index.alias)
+        existing = self.indices(index.alias)
         version = (index_version(existing[-1]) if existing else 0) + 1
         target = versioned_index(index.alias, version)
         body = index.body(model.dimension if model else None, shards=self.shards, replicas=self.replicas)
@@ -520,7 +360,7 @@ class ElasticsearchBackend:
             self.client.indices.delete(index=target)  # never swap to a partial index
             raise BulkIndexingError(outcome.errors)
         self.client.indices.refresh(index=target)
-        old = self._aliased(index.alias)
+        old = self.aliased(index.alias)
         self.client.indices.update_aliases(body=alias_swap_body(index.alias, target, old))
         self._record(index.alias, [(d, v, fp, False) for d, v, fp in plan.upserts], reset=True)
         with psycopg.connect(self.warehouse_url) as conn:
@@ -556,68 +396,8 @@ class ElasticsearchBackend:
         self._record(index.alias, written)
         if outcome.errors:
             raise BulkIndexingError(outcome.errors)
-        current = self._aliased(index.alias)
+        current = self.aliased(index.alias)
         return IndexReport(index.alias, self.name, index_version(current[0]) if current else 0, False, len(rows),
                            sum(1 for op, _ in outcome.succeeded if op == "index"),
                            sum(1 for op, _ in outcome.succeeded if op == "delete"), model.model_id if model else None)
 
-    # queries ----------------------------------------------------------------------------------
-    def _query_vector(self, kind: DocumentKind, text: str) -> list[float]:
-        from assets.search.documents import active_model
-
-        with psycopg.connect(self.warehouse_url) as conn:
-            model = active_model(conn, kind)
-        if model is None:
-            raise LookupError("no active embedding model: semantic search is unavailable")
-        if self._encoder_for is None:
-            from assets.search.postgres_backend import _default_encoder
-
-            encoder = _default_encoder(model.model_id)
-        else:
-            encoder = self._encoder_for(model.model_id)
-        return [float(x) for x in encoder.encode([text])[0]]
-
-    def _search(self, alias: str, kind: DocumentKind, query, filters_fn, aggs, source, date_field, to_hit,
-                facet_fields) -> SearchResult:
-        validate(query)
-        started = time.perf_counter()
-        k = candidate_count(query.limit)
-        if query.mode == "keyword":
-            response = self.client.search(index=alias, body=keyword_body(
-                query.text, filters_fn(query), size=query.limit, aggs=aggs, source=source, date_field=date_field))
-            hits = [to_hit(h, h.get("_score") or 0.0) for h in response["hits"]["hits"]]
-            facets = parse_facets(response)
-        else:
-            vector = self._query_vector(kind, query.text)
-            if query.mode == "semantic":
-                response = self.client.search(index=alias, body=knn_body(
-                    vector, filters_fn(query, eligible_only=True), k=k, size=query.limit, aggs=aggs, source=source,
-                    text=query.text))
-                hits = [to_hit(h, h.get("_score") or 0.0) for h in response["hits"]["hits"]]
-                facets = parse_facets(response)
-            else:
-                kw = self.client.search(index=alias, body=keyword_body(
-                    query.text, filters_fn(query, eligible_only=True), size=k, aggs=None, source=source,
-                    date_field=date_field))["hits"]["hits"]
-                nn = self.client.search(index=alias, body=knn_body(
-                    vector, filters_fn(query, eligible_only=True), k=k, size=k, aggs=None, source=source))["hits"]["hits"]
-                fused_all = fuse_hybrid(kw, nn, limit=2 * k)
-                hits = [to_hit(raw, score) for raw, score in fused_all[: query.limit]]
-                facets = facets_from_sources((raw.get("_source", {}) for raw, _ in fused_all), facet_fields,
-                                             {name: TAG_FACET_SIZE for name in facet_fields})
-        return SearchResult(hits, facets, (time.perf_counter() - started) * 1000, query.mode, self.name)
-
-    def search_journal(self, query: JournalQuery) -> SearchResult:
-        return self._search(JOURNAL_ALIAS, JOURNAL, query, journal_filters, JOURNAL_AGGS, JOURNAL_SOURCE, "date",
-                            _journal_hit, {"mood": "mood", "tags": "tags"})
-
-    def search_stories(self, query: StoryQuery) -> SearchResult:
-        return self._search(STORY_ALIAS, STORY, query, story_filters, STORY_AGGS, STORY_SOURCE, "createdAt",
-                            _story_hit, {"tags": "tags", "story_type": "storyType", "legacy": "legacyName"})
-
-    def autocomplete_tags(self, prefix: str, *, user_id: str, limit: int = 10) -> list[str]:
-        if not user_id:
-            raise ValueError("autocomplete names the user it runs for (user_id)")
-        response = self.client.search(index=JOURNAL_ALIAS, body=tag_suggest_body(prefix, user_id, size=limit))
-        options = response["suggest"]["tag-suggest"][0]["options"]
-        return [o["text"] for o in options]
