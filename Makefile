@@ -10,7 +10,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export DAGSTER_HOME ?= $(abspath $(or $(TESSERA_HOME),.tessera))/dagster
 
-.PHONY: install demo test test-fast dev up down bench notebooks clean
+.PHONY: install demo test test-fast dev live up down bench notebooks clean
 
 $(DEPS_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ dev: install
 	@mkdir -p "$(DAGSTER_HOME)"
 	$(BIN)/tessera up
 	$(BIN)/dagster dev
+
+# Live mode: one process streams the source's changes and refreshes every derived store in seconds.
+live: install
+	@mkdir -p "$(DAGSTER_HOME)"
+	$(BIN)/tessera up
+	$(BIN)/tessera live
 
 up: install
 	$(BIN)/tessera up

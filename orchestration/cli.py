@@ -24,6 +24,7 @@ COMMANDS = {
     "bench": "bench.cli:bench",
     "erase": "orchestration.commands.erase:erase",
     "ingest": "assets.ingest.cli:ingest",
+    "live": "orchestration.commands.live:live",
     "quality": "quality.cli:quality",
 }
 

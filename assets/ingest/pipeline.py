@@ -260,6 +260,11 @@ def _targets(states: dict, raw_cols: dict) -> dict[str, apply.Target]:
     return targets
 
 
+def current_targets(wh_ac) -> dict[str, apply.Target]:
+    """The tables that receive changes now, with their raw columns (two catalog queries)."""
+    return _targets(state.table_states(wh_ac), _raw_columns(wh_ac, TABLES))
+
+
 def _add_drain(clock: dict, results: dict, drained: incremental.DrainResult) -> None:
     clock["drain"] += drained.seconds
     clock["decode"] += drained.peek_seconds
@@ -288,12 +293,16 @@ def sync(
     tables: Iterable[str] | None = None,
     reload: Iterable[str] = (),
     timings: dict | None = None,
+    yield_to_live: bool = True,
 ) -> dict[str, TableResult]:
     """One ingest tick. `tables` ("<product>.<table>", default every registry table) limits full loads,
     drift checks and the results to those tables; the change stream is applied to every loaded table
     (it is one stream). `reload` forces a full reload (resync) of those tables.
     Returns {"<product>.<table>": TableResult}; `timings`, when given, receives the tick's seconds by phase
-    (plan, full loads, change stream, and inside it decode, apply SQL and slot advance)."""
+    (plan, full loads, change stream, and inside it decode, apply SQL and slot advance).
+
+    While `tessera live` streams this change stream, the tick has nothing to do: it raises StreamBusy at
+    once, before touching anything (`yield_to_live=False` is live's own catch-up)."""
     wanted = None if tables is None else set(tables)
     if wanted is not None:
         for q in wanted:
@@ -307,6 +316,9 @@ def sync(
     clock = {"start": time.monotonic()}
     with _connect(warehouse_url, autocommit=True) as wh_ac, _connect(source_url, autocommit=True) as src_ac:
         state.ensure_meta(wh_ac)
+        if yield_to_live and state.live_holder(wh_ac, slot):
+            log.warning("`tessera live` is streaming change stream %s: this ingest tick ends without work", slot)
+            raise state.StreamBusy(f"`tessera live` is streaming change stream {slot}; a batch ingest is not needed")
         with state.stream_lock(wh_ac, slot):
             state.ensure_tables(wh_ac, [t.qualified for t in TABLES])
             row = _ensure_stream(src_ac, wh_ac, source_db, warehouse_db)

@@ -14,7 +14,7 @@ import psycopg
 from assets.ingest import feed
 from sources.sql_files import sql_text
 
-META_VERSION = "tessera ingest meta v2"  # the comment meta.sql puts on tessera_meta.ingest_stream
+META_VERSION = "tessera ingest meta v3"  # the comment meta.sql puts on tessera_meta.ingest_stream
 _META_LOCK = 7_240_301  # serialises the idempotent DDL
 
 
@@ -51,11 +51,34 @@ def ensure_meta(conn: psycopg.Connection) -> None:
         feed.ensure_feed(conn)
 
 
+class StreamBusy(RuntimeError):
+    """`tessera live` streams this change stream: a batch ingest has nothing to do and ends at once."""
+
+
+def _lock_key(kind: str, slot: str) -> int:
+    return int(hashlib.sha256(f"{kind}:{slot}".encode()).hexdigest()[:15], 16)
+
+
+def live_holder(conn: psycopg.Connection, slot: str) -> bool:
+    """True when a `tessera live` process holds this stream (its session lock is taken)."""
+    key = _lock_key("tessera_live", slot)
+    if conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+        return False
+    return True
+
+
+def try_live_lock(conn: psycopg.Connection, slot: str) -> bool:
+    """Take the live lock of this stream for the session (autocommit connection); False when another
+    `tessera live` holds it. Released when the session ends (a killed process releases it too)."""
+    return conn.execute("SELECT pg_try_advisory_lock(%s)", (_lock_key("tessera_live", slot),)).fetchone()[0]
+
+
 @contextmanager
 def stream_lock(conn: psycopg.Connection, slot: str) -> Iterator[None]:
     """Session advisory lock per change stream on an autocommit connection: two ingests of one
-    (source, warehouse) pair never overlap, whatever started them (Dagster run, CLI, test)."""
-    key = int(hashlib.sha256(f"tessera_ingest:{slot}".encode()).hexdigest()[:15], 16)
+    (source, warehouse) pair never overlap, whatever started them (Dagster run, CLI, `tessera live`)."""
+    key = _lock_key("tessera_ingest", slot)
     conn.execute("SELECT pg_advisory_lock(%s)", (key,))
     try:
         yield
@@ -207,3 +230,22 @@ def record_runs(conn, started_at, runs: list[tuple[str, str, dict]]) -> None:
             [json.dumps(r, default=str) for _, _, r in runs],
         ),
     )
+
+
+def write_live_status(conn, source_database: str, status: dict) -> None:
+    """Insert or update the live process's status row (tessera_meta.live_status) from a dict of its
+    columns; `lanes` is JSON."""
+    cols = ["source_database", *status]
+    values = [source_database, *(json.dumps(v, default=str) if k == "lanes" else v for k, v in status.items())]
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in status) + ", updated_at = now()"
+    conn.execute(
+        f"INSERT INTO tessera_meta.live_status ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) "
+        f"ON CONFLICT (source_database) DO UPDATE SET {updates}",
+        values,
+    )
+
+
+def live_status(conn, source_database: str) -> dict | None:
+    cur = conn.execute("SELECT * FROM tessera_meta.live_status WHERE source_database = %s", (source_database,))
+    row = cur.fetchone()
+    return dict(zip([d.name for d in cur.description], row)) if row else None

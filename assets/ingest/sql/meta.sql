@@ -55,4 +55,24 @@ CREATE TABLE IF NOT EXISTS tessera_meta.ingest_runs (
     results     JSONB NOT NULL
 );
 
-COMMENT ON TABLE tessera_meta.ingest_stream IS 'tessera ingest meta v2';
+-- `tessera live` (assets/ingest/live.py): one row per source database while the process streams, updated
+-- about every second: how far it has applied, how far behind it is, and what its refresh lanes are doing.
+CREATE TABLE IF NOT EXISTS tessera_meta.live_status (
+    source_database      TEXT PRIMARY KEY,
+    pid                  INT NOT NULL,
+    host                 TEXT,
+    started_at           TIMESTAMPTZ NOT NULL,
+    updated_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
+    state                TEXT NOT NULL,      -- starting | streaming | resyncing | stopped
+    applied_lsn          PG_LSN,             -- commit LSN of the last applied source transaction
+    applied_committed_at TIMESTAMPTZ,        -- its commit time in the source
+    source_flush_lsn     PG_LSN,             -- the source's flushed WAL when last looked at
+    lag_bytes            BIGINT,             -- source_flush_lsn minus what is applied or confirmed
+    lag_seconds          DOUBLE PRECISION,   -- age of the oldest received, not yet applied commit
+    batches              BIGINT NOT NULL DEFAULT 0,
+    transactions         BIGINT NOT NULL DEFAULT 0,
+    changes              BIGINT NOT NULL DEFAULT 0,
+    lanes                JSONB NOT NULL DEFAULT '{}'::jsonb
+);
+
+COMMENT ON TABLE tessera_meta.ingest_stream IS 'tessera ingest meta v3';
