@@ -268,3 +268,134 @@ def test_a_second_live_process_refuses_to_start(ingested):
         other = live.LiveIngest(ingested.source_url, ingested.warehouse_url, stop=threading.Event())
         with pytest.raises(RuntimeError, match="already streams"):
             other.run()
+
+
+# ---------------------------------------------------------------------------------------------
+# SIGKILL under a concurrent writer with late-committing transactions
+# ---------------------------------------------------------------------------------------------
+
+REPO_ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+# Runs `live` in a child process; after `after` batches the hook announces the stage through a flag file
+# and hangs there, so the parent can SIGKILL the process at exactly that point.
+KILL_CHILD = """
+import sys, time, pathlib, threading
+from assets.ingest import live
+source, warehouse, flag, stage, after = sys.argv[1:6]
+flag, after, seen = pathlib.Path(flag), int(after), []
+def hook(at):
+    if at == stage:
+        seen.append(at)
+        if len(seen) >= after:
+            flag.write_text(at)
+            time.sleep(600)
+live.BATCH_HOOK = hook
+live.run(source, warehouse, stop=threading.Event(), max_batch_changes=50, max_batch_delay=0.05)
+"""
+
+
+class Writer:
+    """Commits journal entries and edits continuously; every third transaction stays open a while
+    (it began before others that commit first, so the stream orders it by its commit)."""
+
+    def __init__(self, source_url):
+        self.source_url = source_url
+        self.stop = threading.Event()
+        self.errors: list[BaseException] = []
+        self.threads = [threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(2)]
+
+    def _run(self, worker: int):
+        import random
+
+        rng = random.Random(worker)
+        try:
+            with psycopg.connect(self.source_url, autocommit=True) as conn:
+                n = 0
+                while not self.stop.is_set():
+                    n += 1
+                    with conn.transaction():
+                        _, entries = add_mindflow_user(conn, entries=2)
+                        conn.execute("UPDATE mindflow.journal_entries SET content = content || ' more' WHERE id = %s",
+                                     (entries[0],))
+                        if n % 3 == worker:
+                            time.sleep(rng.uniform(0.3, 1.2))  # a late committer
+                    if n % 5 == 0:
+                        conn.execute("DELETE FROM mindflow.journal_entries WHERE id = %s", (entries[1],))
+                    time.sleep(rng.uniform(0.0, 0.05))
+        except BaseException as exc:
+            self.errors.append(exc)
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(30)
+
+
+def _kill_at(dbs, tmp_path, stage: str, after: int) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    flag = tmp_path / f"flag-{stage}-{after}"
+    proc = subprocess.Popen([sys.executable, "-c", KILL_CHILD, dbs.source_url, dbs.warehouse_url, str(flag), stage,
+                             str(after)], cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    try:
+        deadline = time.monotonic() + 120
+        while not flag.exists():
+            assert proc.poll() is None, f"live exited with {proc.returncode} before reaching {stage}"
+            assert time.monotonic() < deadline, f"live never reached {stage}"
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    _wait_gone(dbs)
+
+
+def _wait_gone(dbs) -> None:
+    """The servers notice the killed client (its warehouse transaction rolls back, the slot turns inactive)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with psycopg.connect(dbs.source_url) as src:
+            active = src.execute("SELECT count(*) FROM pg_replication_slots WHERE database = current_database() "
+                                 "AND active").fetchone()[0]
+        with psycopg.connect(dbs.warehouse_url) as wh:
+            busy = wh.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                              "AND application_name LIKE 'tessera-live%%'").fetchone()[0]
+        if not active and not busy:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the killed live process's sessions never went away")
+
+
+@pytest.mark.slow
+def test_sigkill_mid_batch_under_a_late_committing_writer_loses_and_doubles_nothing(ingested, tmp_path):
+    with Writer(ingested.source_url) as writer:
+        time.sleep(1.0)
+        _kill_at(ingested, tmp_path, "applied", after=3)  # batch written, not committed: rolled back
+        _kill_at(ingested, tmp_path, "committed", after=2)  # committed, slot not confirmed: re-read, skipped
+        _kill_at(ingested, tmp_path, "applied", after=5)
+        with Running(ingested, max_batch_changes=50, max_batch_delay=0.05) as runner:
+            runner.wait_streaming(ingested.warehouse_url, database_name(ingested.source_url))
+            time.sleep(2.0)
+            writer.stop.set()
+            for t in writer.threads:
+                t.join(30)
+            assert not writer.errors, writer.errors
+            _wait_converged(ingested, runner, timeout=120)
+    with psycopg.connect(ingested.warehouse_url) as wh:
+        doubled = wh.execute(
+            """SELECT count(*) FROM (SELECT new ->> 'id' FROM tessera_meta.change_feed
+                WHERE table_name = 'raw_mindflow.users' AND op IN ('I', 'U') GROUP BY 1 HAVING count(*) > 1) d""").fetchone()[0]
+        users = wh.execute("SELECT count(*) FROM tessera_meta.change_feed WHERE table_name = 'raw_mindflow.users' "
+                           "AND op = 'I'").fetchone()[0]
+    # the writer never updates a user: a second feed row for one would be a transaction applied twice
+    assert users > 20 and doubled == 0
+    assert diff_all(ingested.source_url, ingested.warehouse_url) == {}
