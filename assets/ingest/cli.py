@@ -28,8 +28,13 @@ def sync(products: tuple[str, ...]) -> None:
     """Run one ingest tick (full load the first time, incremental afterwards)."""
     from assets.ingest.pipeline import sync_all
 
+    from assets.ingest.state import StreamBusy
+
     source, warehouse = _urls()
-    results = sync_all(source, warehouse, list(products) or None)
+    try:
+        results = sync_all(source, warehouse, list(products) or None)
+    except StreamBusy as exc:
+        raise click.ClickException(f"{exc}: it applies every change as it commits") from exc
     click.echo(json.dumps(results, indent=2, default=str))
 
 

@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 FLUSH_OPS = 5_000  # pending row operations before they are written (inside the batch's transaction)
 READ_LIMIT = 20_000  # messages read before the batcher is asked whether a batch is due
 STATUS_EVERY = 1.0  # seconds between live_status updates
+LOG_EVERY = 30.0  # seconds between progress lines in the log
+LAG_WARNING_SECONDS = 30.0  # a received commit waiting longer than this to be applied is logged as a warning
 RESYNC_BACKOFF = (1, 2, 5, 10, 30)  # seconds before retrying a failed start or resync
 
 # Test hook: called as hook(stage) with "applied" (warehouse batch written, not committed) and
@@ -211,6 +213,7 @@ class LiveIngest:
         self.started_at = datetime.now(timezone.utc)
         self.registry = {t.qualified for t in TABLES}
         self._status_at = 0.0
+        self._logged_at = 0.0
         self._source_flush = 0
         self._pending_since: datetime | None = None
 
@@ -377,6 +380,13 @@ class LiveIngest:
             lanes = self.lanes_status()
         except Exception as exc:  # status is best effort
             lanes = {"error": str(exc)}
+        if now - self._logged_at >= LOG_EVERY or lag_seconds > LAG_WARNING_SECONDS:
+            self._logged_at = now
+            log.log(logging.WARNING if lag_seconds > LAG_WARNING_SECONDS else logging.INFO,
+                    "live: %s, applied to %s, %s batches / %s transactions / %s changes so far, behind by %s bytes "
+                    "and %.1f s", phase, lsn_to_str(self.position.cursor) if self.position.cursor else "-",
+                    self.position.batches, self.position.transactions, self.position.changes,
+                    lag_bytes if lag_bytes is not None else "?", lag_seconds)
         state.write_live_status(conn, self.source_db, {
             "pid": os.getpid(), "host": socket.gethostname(), "started_at": self.started_at, "state": phase,
             "applied_lsn": lsn_to_str(self.position.cursor) if self.position.cursor else None,
