@@ -380,7 +380,8 @@ class LiveIngest:
             lanes = self.lanes_status()
         except Exception as exc:  # status is best effort
             lanes = {"error": str(exc)}
-        if now - self._logged_at >= LOG_EVERY or lag_seconds > LAG_WARNING_SECONDS:
+        since_log = now - self._logged_at
+        if since_log >= LOG_EVERY or (lag_seconds > LAG_WARNING_SECONDS and since_log >= 5):
             self._logged_at = now
             log.log(logging.WARNING if lag_seconds > LAG_WARNING_SECONDS else logging.INFO,
                     "live: %s, applied to %s, %s batches / %s transactions / %s changes so far, behind by %s bytes "
