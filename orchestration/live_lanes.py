@@ -533,7 +533,8 @@ class EmbeddingsLane(Lane):
 
     name = "embeddings"
 
-    def __init__(self, warehouse_url: str, lineage: Lineage, on_vectors: Callable[[Work], None] | None = None):
+    def __init__(self, warehouse_url: str, lineage: Lineage, on_vectors: Callable[[Work], None] | None = None,
+                 encoder: Any = None):
         from assets.embeddings.sources import SOURCES
 
         self.reads = {source.table: lineage.raw_upstream(source.upstream) for source in SOURCES}
@@ -541,20 +542,21 @@ class EmbeddingsLane(Lane):
         self.connect = _connector(warehouse_url)
         self.on_vectors = on_vectors
         self._model = None
-        self._encoder = None
+        self._encoder = encoder  # None: the EmbeddingModel resource's encoder, loaded in the lane's thread
 
     def prepare(self) -> None:
         from assets.embeddings.resources import EmbeddingModel
 
         self._model = EmbeddingModel()
-        self._encoder = self._model.get_encoder()
+        if self._encoder is None:
+            self._encoder = self._model.get_encoder()
 
     def refresh(self, work: Work) -> Refreshed:
         from assets.embeddings.assets import PRIVACY_CHECK, embedding_metadata, evaluate_privacy
         from assets.embeddings.sources import SOURCES
         from assets.embeddings.store import sync_source
 
-        if self._encoder is None:
+        if self._model is None:
             self.prepare()
         refreshed = Refreshed()
         changed = False
