@@ -447,7 +447,8 @@ class ReadViewsLane(Lane):
         names = [self.lineage.manifest["nodes"][u]["name"] for u in nodes]
         with temporary_environ(self._env()):
             result = self._runner.invoke(["run", "--quiet", "--no-write-json", *self._paths(), "--select", *names])
-        outcomes = list(getattr(result.result, "results", None) or [])
+        outcomes = [r for r in (getattr(result.result, "results", None) or [])  # models, not the run's hooks
+                    if getattr(r.node, "resource_type", None) == "model"]
         done = [r for r in outcomes if str(r.status) == "success"]
         refreshed.visible_at = datetime.now(timezone.utc)
         counts = self._row_counts([self.lineage.relation(r.node.unique_id) for r in done])
@@ -455,7 +456,7 @@ class ReadViewsLane(Lane):
             relation = self.lineage.relation(r.node.unique_id)
             refreshed.materializations[dg.AssetKey(list(relation))] = dbt_run_metadata(r, counts.get(relation))
         if not result.success:
-            failed = [f"{r.node.name}: {r.message}" for r in outcomes if str(r.status) != "success"]
+            failed = [f"{r.node.name}: {r.message}" for r in outcomes if str(r.status) not in ("success", "skipped")]
             raise RuntimeError(f"dbt run failed: {'; '.join(failed) or result.exception}")
         return refreshed
 

@@ -56,6 +56,17 @@ def batch(*tables: str, reloaded=(), **counts) -> Batch:
                  counts={t: {"updated": counts.get("updated", 1)} for t in tables})
 
 
+def settle(lanes: Lanes, timeout: float) -> bool:
+    """wait_idle, but give up as soon as a lane is failing (its status then says why)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if lanes.wait_idle(1):
+            return True
+        if any(s["failing"] for s in lanes.status().values()):
+            return False
+    return False
+
+
 def wait_until(predicate, timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -219,7 +230,7 @@ def test_a_batch_reaches_read_views_search_and_mood_as_a_full_rebuild_does(model
         # the catch-up pass `live` starts with: every table reloaded
         everything = frozenset(t.qualified for t in TABLES)
         lanes.on_batch(Batch(tables=frozenset(), reloaded=everything))
-        assert lanes.wait_idle(180), lanes.status()
+        assert settle(lanes, 180), lanes.status()
         runs = {name: s["runs"] for name, s in lanes.status().items()}
         assert all(runs[name] >= 1 for name in ("read_views", "mood", "search")), lanes.status()
 
@@ -231,7 +242,7 @@ def test_a_batch_reaches_read_views_search_and_mood_as_a_full_rebuild_does(model
             conn.execute("UPDATE mindflow.journal_entries SET is_private = true WHERE id = %s", (private,))
         sync(modelled.source_url, url)
         assert lanes.on_batch(batch("mindflow.journal_entries", updated=3)) == ["raw", "read_views", "mood", "search"]
-        assert lanes.wait_idle(120), lanes.status()
+        assert settle(lanes, 120), lanes.status()
         status = lanes.status()
         assert all(s["last_error"] is None for s in status.values()), status
 
@@ -321,7 +332,7 @@ def test_embeddings_lane_embeds_reports_the_privacy_check_and_wakes_search(datab
     lanes.start()
     try:
         lanes.on_batch(batch("mindflow.journal_entries"))
-        assert lanes.wait_idle(120), lanes.status()
+        assert settle(lanes, 120), lanes.status()
         key = dg.AssetKey(["vectors", "journal_entries"])
         assert set(r[0] for r in _rows(url, "SELECT source_id FROM vectors.journal_entries")) == {kept, flipped}
         meta = instance.get_latest_materialization_event(key).asset_materialization.metadata
@@ -333,7 +344,7 @@ def test_embeddings_lane_embeds_reports_the_privacy_check_and_wakes_search(datab
         with psycopg.connect(url) as wh:  # a privacy flip: the vector leaves at the next refresh
             wh.execute("UPDATE raw_mindflow.journal_entries SET is_private = true WHERE id = %s", (flipped,))
         lanes.on_batch(batch("mindflow.journal_entries"))
-        assert lanes.wait_idle(120), lanes.status()
+        assert settle(lanes, 120), lanes.status()
         assert set(r[0] for r in _rows(url, "SELECT source_id FROM vectors.journal_entries")) == {kept}
         meta = instance.get_latest_materialization_event(key).asset_materialization.metadata
         assert meta["removed"].value == 1
