@@ -557,7 +557,7 @@ class EmbeddingsLane(Lane):
         from assets.embeddings.sources import SOURCES
         from assets.embeddings.store import sync_source
 
-        if self._model is None:
+        if self._model is None or self._encoder is None:
             self.prepare()
         refreshed = Refreshed()
         changed = False
