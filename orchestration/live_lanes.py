@@ -31,7 +31,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
@@ -44,6 +44,13 @@ log = logging.getLogger("tessera.live")
 
 BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0)  # seconds between retries of a failing lane
 RAW_REPORT_INTERVAL = 1.0  # at most one raw-table materialization per table per second
+# The mood lane's re-read margin before the events watermark (events.OVERLAP, one hour, is the batch
+# path's guard against ingest ticks committing out of order). Live has one ingest writer committing
+# batches in sequence, so a later batch's _ingested_at (its transaction's now()) lies above the
+# watermark a pass read, and the pass re-reads the newest batch anyway (_ingested_at >= watermark); the
+# margin covers a batch-path tick that began before live took the stream lock. Every entry in scope is
+# re-scored with the text model (~30 ms each on 2 cores), so an hour of overlap would cost minutes a pass.
+LIVE_EVENTS_OVERLAP = timedelta(seconds=5)
 STORED = ("table", "incremental", "snapshot", "materialized_view")
 
 
@@ -499,7 +506,8 @@ class MoodLane(Lane):
         from assets.mood.assets import maintain_events_pass, refresh_rollups_pass
 
         today = datetime.now(timezone.utc).date()
-        refreshed = Refreshed(materializations=maintain_events_pass(self.connect, full=False, window=(today, today)))
+        refreshed = Refreshed(materializations=maintain_events_pass(
+            self.connect, full=False, window=(today, today), overlap=LIVE_EVENTS_OVERLAP))
         refreshed.materializations.update(refresh_rollups_pass(self.connect, full=False))
         return refreshed
 

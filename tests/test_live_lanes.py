@@ -245,6 +245,7 @@ def test_a_batch_reaches_read_views_search_and_mood_as_a_full_rebuild_does(model
         assert settle(lanes, 120), lanes.status()
         status = lanes.status()
         assert all(s["last_error"] is None for s in status.values()), status
+        print("LANESTATUS", json.dumps(status))
 
         journals = _rows(url, JOURNALS)
         titles = {r[0]: r for r in _rows(url, "SELECT id, title FROM marts.journals_view")}

@@ -58,16 +58,18 @@ def analytics_events(context: dg.AssetExecutionContext, config: EventsConfig, wa
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)
 
 
-def maintain_events_pass(connect, *, full: bool, window: tuple) -> dict[dg.AssetKey, dict]:
+def maintain_events_pass(connect, *, full: bool, window: tuple, overlap: timedelta | None = None) -> dict[dg.AssetKey, dict]:
     """One events pass (assets.mood.events.maintain_events plus native retention) in its own transaction;
     the materialization metadata of each event table. `connect(autocommit=...)` opens a warehouse
-    connection (WarehouseDatabase.connect, or core.db.connect bound to an URL: the live lane)."""
+    connection (WarehouseDatabase.connect, or core.db.connect bound to an URL: the live lane); `overlap`
+    overrides events.OVERLAP (how far before the watermark changes are re-read)."""
     from assets.mood import schema
     from assets.mood.events import maintain_events
 
     first, last = window
     with connect() as conn:
-        result = maintain_events(conn, full=full, window=(first, last))
+        extra = {} if overlap is None else {"overlap": overlap}
+        result = maintain_events(conn, full=full, window=(first, last), **extra)
         dropped = [] if result.storage == "timescaledb" else schema.apply_native_retention(conn)
         counts = conn.execute("SELECT (SELECT count(*) FROM analytics.mood_events), "
                               "(SELECT count(*) FROM analytics.user_activity_events)").fetchone()
