@@ -171,6 +171,23 @@ def test_a_busy_lane_runs_once_for_the_union_of_what_arrived_meanwhile():
         assert lanes.stop(10)
 
 
+def test_a_lane_with_a_minimum_interval_holds_later_batches_back():
+    lane = RecordingLane({"a.x", "a.y"})
+    lane.min_interval = 60.0  # the raw-table reporting: at most one event per table per interval
+    lane.release.set()
+    lanes = Lanes([lane])
+    lanes.start()
+    try:
+        lanes.on_batch(batch("a.x"))
+        assert wait_until(lambda: lane.status()["runs"] == 1, 10)
+        lanes.on_batch(batch("a.y"))
+        lanes.on_batch(batch("a.x"))
+        assert not lanes.wait_idle(1)
+        assert lane.status()["pending_tables"] == ["a.x", "a.y"] and lane.seen == [{"a.x"}]
+    finally:
+        assert lanes.stop(5)  # stopping does not wait out the interval
+
+
 def test_a_failing_refresh_is_kept_in_status_and_retried():
     lane = RecordingLane({"a.x"}, fail_times=1)
     lane.release.set()
@@ -245,7 +262,6 @@ def test_a_batch_reaches_read_views_search_and_mood_as_a_full_rebuild_does(model
         assert settle(lanes, 120), lanes.status()
         status = lanes.status()
         assert all(s["last_error"] is None for s in status.values()), status
-        print("LANESTATUS", json.dumps(status))
 
         journals = _rows(url, JOURNALS)
         titles = {r[0]: r for r in _rows(url, "SELECT id, title FROM marts.journals_view")}
