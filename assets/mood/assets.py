@@ -52,23 +52,41 @@ EVENTS_AUTOMATION = dg.AutomationCondition.eager().resolve_through_virtual()
     retry_policy=dg.RetryPolicy(max_retries=2, delay=30),
 )
 def analytics_events(context: dg.AssetExecutionContext, config: EventsConfig, warehouse: WarehouseDatabase):
+    window = context.partition_time_window
+    first, last = window.start.date(), (window.end - timedelta(days=1)).date()
+    for key, metadata in maintain_events_pass(warehouse.connect, full=config.full_refresh, window=(first, last)).items():
+        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+
+
+def maintain_events_pass(connect, *, full: bool, window: tuple, overlap: timedelta | None = None) -> dict[dg.AssetKey, dict]:
+    """One events pass (assets.mood.events.maintain_events plus native retention) in its own transaction;
+    the materialization metadata of each event table. `connect(autocommit=...)` opens a warehouse
+    connection (WarehouseDatabase.connect, or core.db.connect bound to an URL: the live lane); `overlap`
+    overrides events.OVERLAP (how far before the watermark changes are re-read)."""
     from assets.mood import schema
     from assets.mood.events import maintain_events
 
-    window = context.partition_time_window
-    first, last = window.start.date(), (window.end - timedelta(days=1)).date()
-    with warehouse.connect() as conn:
-        result = maintain_events(conn, full=config.full_refresh, window=(first, last))
+    first, last = window
+    with connect() as conn:
+        extra = {} if overlap is None else {"overlap": overlap}
+        result = maintain_events(conn, full=full, window=(first, last), **extra)
         dropped = [] if result.storage == "timescaledb" else schema.apply_native_retention(conn)
         counts = conn.execute("SELECT (SELECT count(*) FROM analytics.mood_events), "
                               "(SELECT count(*) FROM analytics.user_activity_events)").fetchone()
         conn.commit()
-    meta = result.as_metadata() | {"window": f"{first}..{last}", "partitions_dropped_by_retention": len(dropped),
+    return events_metadata(result, window, len(dropped), counts)
+
+
+def events_metadata(result, window: tuple, dropped: int, counts: tuple[int, int]) -> dict[dg.AssetKey, dict]:
+    """Materialization metadata of the two event tables after one pass (pure)."""
+    first, last = window
+    meta = result.as_metadata() | {"window": f"{first}..{last}", "partitions_dropped_by_retention": dropped,
                                    "changed_days_sample": ", ".join(result.changed_days[:20])}
-    yield dg.MaterializeResult(asset_key=MOOD_EVENTS, metadata=meta | {
-        "dagster/row_count": counts[0], "inserted": result.mood_inserted, "deleted": result.mood_deleted})
-    yield dg.MaterializeResult(asset_key=ACTIVITY_EVENTS, metadata=meta | {
-        "dagster/row_count": counts[1], "inserted": result.activity_inserted, "deleted": result.activity_deleted})
+    return {
+        MOOD_EVENTS: meta | {"dagster/row_count": counts[0], "inserted": result.mood_inserted, "deleted": result.mood_deleted},
+        ACTIVITY_EVENTS: meta | {"dagster/row_count": counts[1], "inserted": result.activity_inserted,
+                                 "deleted": result.activity_deleted},
+    }
 
 
 @dg.multi_asset(
@@ -82,19 +100,26 @@ def analytics_events(context: dg.AssetExecutionContext, config: EventsConfig, wa
     retry_policy=dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL),
 )
 def analytics_rollups(context: dg.AssetExecutionContext, config: RollupsConfig, warehouse: WarehouseDatabase):
-    from assets.mood import plots, rollups, schema
+    for key, metadata in refresh_rollups_pass(warehouse.connect, full=config.full_refresh).items():
+        yield dg.MaterializeResult(asset_key=key, metadata=metadata)
 
-    with warehouse.connect() as conn:
+
+def refresh_rollups_pass(connect, *, full: bool) -> dict[dg.AssetKey, dict]:
+    """Refresh the changed rollup buckets (continuous aggregates or native tables); the materialization
+    metadata of each rollup. `connect` as in maintain_events_pass."""
+    from assets.mood import rollups, schema
+
+    with connect() as conn:
         caps = schema.ensure_analytics(conn)
         conn.commit()
     if caps.timescale:
-        with warehouse.connect(autocommit=True) as conn:
-            stats = rollups.refresh_timescale(conn, full=config.full_refresh)
+        with connect(autocommit=True) as conn:
+            stats = rollups.refresh_timescale(conn, full=full)
     else:
-        with warehouse.connect() as conn:
-            stats = rollups.refresh_native(conn, full=config.full_refresh)
+        with connect() as conn:
+            stats = rollups.refresh_native(conn, full=full)
             conn.commit()
-    with warehouse.connect() as conn:
+    with connect() as conn:
         trend = conn.execute(
             "SELECT day, avg(avg_mood_score), sum(entry_count) FROM analytics.mood_daily_summary "
             "WHERE day >= now() - INTERVAL '60 days' GROUP BY day ORDER BY day").fetchall()
@@ -103,14 +128,24 @@ def analytics_rollups(context: dg.AssetExecutionContext, config: RollupsConfig, 
             "FROM analytics.user_weekly_activity GROUP BY week ORDER BY week DESC LIMIT 8").fetchall()
         n_daily, n_weekly = conn.execute("SELECT (SELECT count(*) FROM analytics.mood_daily_summary), "
                                          "(SELECT count(*) FROM analytics.user_weekly_activity)").fetchone()
-    yield dg.MaterializeResult(asset_key=MOOD_DAILY, metadata={
-        "storage": caps.mode, "dagster/row_count": n_daily, **{f"refresh_{k}": str(v) for k, v in stats[MOOD_DAILY.path[-1]].items()},
-        "mood_trend": dg.MetadataValue.md(plots.mood_trend_markdown(trend))})
-    yield dg.MaterializeResult(asset_key=WEEKLY_ACTIVITY, metadata={
-        "storage": caps.mode, "dagster/row_count": n_weekly,
-        **{f"refresh_{k}": str(v) for k, v in stats[WEEKLY_ACTIVITY.path[-1]].items()},
-        "recent_weeks": dg.MetadataValue.md(plots.markdown_table(
-            ["week", "logins", "entries created", "entries updated", "events"], weekly))})
+    return rollups_metadata(caps.mode, stats, trend, weekly, (n_daily, n_weekly))
+
+
+def rollups_metadata(mode: str, stats: dict, trend: list, weekly: list, counts: tuple[int, int]) -> dict[dg.AssetKey, dict]:
+    """Materialization metadata of the two rollups after one refresh (pure)."""
+    from assets.mood import plots
+
+    return {
+        MOOD_DAILY: {
+            "storage": mode, "dagster/row_count": counts[0],
+            **{f"refresh_{k}": str(v) for k, v in stats[MOOD_DAILY.path[-1]].items()},
+            "mood_trend": dg.MetadataValue.md(plots.mood_trend_markdown(trend))},
+        WEEKLY_ACTIVITY: {
+            "storage": mode, "dagster/row_count": counts[1],
+            **{f"refresh_{k}": str(v) for k, v in stats[WEEKLY_ACTIVITY.path[-1]].items()},
+            "recent_weeks": dg.MetadataValue.md(plots.markdown_table(
+                ["week", "logins", "entries created", "entries updated", "events"], weekly))},
+    }
 
 
 # Seed cadence: the continuous aggregates refresh hourly, so the hourly job maintains the events

@@ -15,6 +15,9 @@ from assets.search.documents import JOURNAL, STORY
 from assets.resources import WarehouseDatabase
 from core.settings import Settings
 
+# Which index each asset is (refresh_index's `which`).
+INDEX_KEYS = {"journal": dg.AssetKey(["search", "journal_entries"]), "story": dg.AssetKey(["search", "mosaic_stories"])}
+INDEX_READS = {"journal": JOURNAL.reads, "story": STORY.reads}
 # The dbt models each index is built from (dbt views: asset keys [schema, name]), and its vectors.
 JOURNAL_DEPS = [*(dg.AssetKey(list(rel)) for rel in JOURNAL.reads), dg.AssetKey(["vectors", "journal_entries"])]
 STORY_DEPS = [*(dg.AssetKey(list(rel)) for rel in STORY.reads), dg.AssetKey(["vectors", "mosaic_stories"])]
@@ -31,14 +34,29 @@ class SearchResource(dg.ConfigurableResource):
     replicas: int = 0
 
     def backend(self, warehouse_url: str):
-        url = self.elasticsearch_url or Settings.from_env().elasticsearch_url
-        if url:
-            from assets.search.elasticsearch import ElasticsearchBackend
+        return search_backend(warehouse_url, self.elasticsearch_url, shards=self.shards, replicas=self.replicas)
 
-            return ElasticsearchBackend(url, warehouse_url, shards=self.shards, replicas=self.replicas)
-        from assets.search.postgres import PostgresBackend
 
-        return PostgresBackend(warehouse_url)
+def search_backend(warehouse_url: str, elasticsearch_url: Optional[str] = None, *, shards: int = 1, replicas: int = 0):
+    """The backend the environment selects: Elasticsearch when an URL is given (default
+    TESSERA_ELASTICSEARCH_URL, read now), otherwise the Postgres backend in the warehouse."""
+    url = elasticsearch_url or Settings.from_env().elasticsearch_url
+    if url:
+        from assets.search.elasticsearch import ElasticsearchBackend
+
+        return ElasticsearchBackend(url, warehouse_url, shards=shards, replicas=replicas)
+    from assets.search.postgres import PostgresBackend
+
+    return PostgresBackend(warehouse_url)
+
+
+def refresh_index(backend, which: str, *, full: bool = False) -> dict:
+    """Refresh one index ('journal' | 'story') and close the backend; the index's materialization
+    metadata (the asset and the live lane both report this)."""
+    try:
+        return backend.refresh(which, full=full).metadata()
+    finally:
+        backend.close()
 
 
 class SearchIndexConfig(dg.Config):
@@ -46,12 +64,7 @@ class SearchIndexConfig(dg.Config):
 
 
 def _materialize(which: str, config: SearchIndexConfig, search: SearchResource, warehouse: WarehouseDatabase):
-    backend = search.backend(warehouse.get_url())
-    try:
-        report = backend.refresh(which, full=config.full_rebuild)
-    finally:
-        backend.close()
-    return dg.MaterializeResult(metadata=report.metadata())
+    return dg.MaterializeResult(metadata=refresh_index(search.backend(warehouse.get_url()), which, full=config.full_rebuild))
 
 
 # Eager: the documents follow their inputs within the read-view cadence (orchestration/automation.py).
