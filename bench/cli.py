@@ -21,7 +21,7 @@ def available() -> list[str]:
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the JSON figures to this file.")
 def bench(name: str, args: tuple[str, ...], out: str | None) -> None:
-    """Run a benchmark: ingest, dbt, embed, search, rollups, traits, generate, notebook_read."""
+    """Run a benchmark: ingest, dbt, embed, search, rollups, traits, generate, notebook_read, freshness, live."""
     if name not in available():
         raise click.UsageError(f"unknown benchmark {name!r}; available: {', '.join(available())}")
     from core.signals import EXIT_INTERRUPTED, stop_on_signal
