@@ -121,7 +121,7 @@ class Sampler:
     def __init__(self, rate: float, per_second: float):
         self.stride = max(1, math.ceil(rate / per_second)) if per_second > 0 else math.inf
         self.changes = 0
-        self.next = 0
+        self.next = 0 if per_second > 0 else math.inf
 
     def take(self, cost: int) -> bool:
         self.changes += cost
@@ -203,8 +203,9 @@ def highest_sustained(steps: Iterable[dict]) -> float | None:
 
 
 def lanes_idle(lanes) -> bool:
-    """`live_status.lanes` (Lanes.status(): per lane a dict) shows nothing pending and nothing running."""
-    if not isinstance(lanes, dict) or not lanes:
+    """`live_status.lanes` (Lanes.status(): per lane a dict) shows nothing pending and nothing running
+    (no lanes at all, as with `--no-refresh`, is idle; no status yet is not)."""
+    if not isinstance(lanes, dict):
         return False
     for lane in lanes.values():
         if not isinstance(lane, dict):
