@@ -56,6 +56,8 @@ KINDS = ("insert", "edit", "soft_delete", "privacy_flip")
 # The share of operations of each kind (an insert also writes its one or two tag links), the freshness
 # bench's mix made continuous: mostly new entries, some edits, a few soft deletes and privacy flips.
 MIX = {"insert": 0.55, "edit": 0.30, "soft_delete": 0.075, "privacy_flip": 0.075}
+# Row changes per operation on average: an insert writes the entry and one or two tag links.
+MEAN_COST = sum(share * (2.5 if kind == "insert" else 1.0) for kind, share in MIX.items())
 SUSTAIN_RATES = (500, 1000, 2000, 4000, 8000)
 REACHED_SHARE = 0.95  # the writer reached a rate when it wrote at least this share of it
 LAG_SLOPE_S_PER_S = 0.05  # seconds of lag gained per second of writing that still counts as flat
@@ -115,21 +117,18 @@ def compose(budget: int, rng: random.Random, *, can_edit: bool = True, can_retir
 
 
 class Sampler:
-    """Tracks about one write in `stride` row changes: a write is tracked when it crosses the next
-    multiple of the stride. stride = ceil(rate / per_second): at most `per_second` tracked a second."""
+    """Tracks one write (operation) in `stride`, so that about `per_second` writes a second are tracked
+    at `rate` row changes a second: stride = ceil(rate / MEAN_COST / per_second). Counting operations,
+    not changes, keeps the sample's mix of kinds the writer's (an insert with its tags is no likelier)."""
 
-    def __init__(self, rate: float, per_second: float):
-        self.stride = max(1, math.ceil(rate / per_second)) if per_second > 0 else math.inf
-        self.changes = 0
-        self.next = 0 if per_second > 0 else math.inf
+    def __init__(self, rate: float, per_second: float, mean_cost: float | None = None):
+        ops_per_s = rate / (mean_cost or MEAN_COST)
+        self.stride = max(1, math.ceil(ops_per_s / per_second)) if per_second > 0 else 0
+        self.ops = 0
 
-    def take(self, cost: int) -> bool:
-        self.changes += cost
-        if self.changes <= self.next:
-            return False
-        while self.next < self.changes:
-            self.next += self.stride
-        return True
+    def take(self) -> bool:
+        self.ops += 1
+        return bool(self.stride) and (self.ops - 1) % self.stride == 0
 
 
 def slope(points: Sequence[tuple[float, float]]) -> float | None:
@@ -301,7 +300,7 @@ def build_transaction(ops: Sequence[tuple[str, int]], pools: Pools, sampler: Sam
     tx = Transaction()
     edit_ids = set()
     for kind, cost in ops:
-        track = sampler is not None and sampler.take(cost)
+        track = sampler is not None and sampler.take()
         if kind == "edit" and len(edit_ids) < len(pools.editable):
             target = rng.choice(pools.editable)
             while target in edit_ids:
@@ -359,7 +358,7 @@ def run_writer(source_url: str, plan: Sequence[tuple[float, int]], seconds: floa
 
     changes = transactions = behind = 0
     started = time.monotonic()
-    end = started + seconds
+    end = last_commit = started + seconds
     with psycopg.connect(source_url, autocommit=True) as conn:
         for offset, budget in plan:
             now = time.monotonic()
@@ -375,6 +374,7 @@ def run_writer(source_url: str, plan: Sequence[tuple[float, int]], seconds: floa
                                    pools, sampler, rng)
             changes += write_transaction(conn, tx)
             committed = time.time()
+            last_commit = max(last_commit, time.monotonic())
             transactions += 1
             pools.editable.extend(tx.untracked_inserts[::2])
             pools.retirable.extend(tx.untracked_inserts[1::2])
@@ -382,7 +382,9 @@ def run_writer(source_url: str, plan: Sequence[tuple[float, int]], seconds: floa
                 for w in tx.tracked:
                     w.committed = committed
                 on_tracked(tx.tracked)
-    elapsed = min(time.monotonic(), end) - started
+    # the rate's period: the planned seconds, or longer when the last transaction ended after them, or
+    # shorter when the bench was stopped
+    elapsed = (min(time.monotonic(), end) if stop.is_set() else last_commit) - started
     return {"changes": changes, "transactions": transactions, "seconds": round(elapsed, 2),
             "transactions_over_1s_late": behind}
 

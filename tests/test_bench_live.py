@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import random
 
 import pytest
@@ -40,13 +41,24 @@ def test_compose_spends_the_budget_in_the_mix():
 
 
 def test_sampler_tracks_at_most_the_asked_share():
-    sampler = live.Sampler(rate=1000, per_second=20)  # one write in 50 changes
-    tracked = sum(sampler.take(2) for _ in range(5000))  # 10,000 changes
-    assert sampler.stride == 50 and 195 <= tracked <= 200
+    sampler = live.Sampler(rate=1000, per_second=20)  # about 550 operations a second
+    assert sampler.stride == math.ceil(1000 / live.MEAN_COST / 20)
+    ops_per_s = 1000 / live.MEAN_COST
+    tracked = sum(sampler.take() for _ in range(round(ops_per_s * 60)))  # a minute's operations
+    assert 60 * 18 <= tracked <= 60 * 20
     every = live.Sampler(rate=10, per_second=20)
-    assert all(every.take(3) for _ in range(30))  # low rates: every write
+    assert all(every.take() for _ in range(30))  # low rates: every write
     nothing = live.Sampler(rate=10, per_second=0)
-    assert not any(nothing.take(1) for _ in range(10))
+    assert not any(nothing.take() for _ in range(10))
+
+
+def test_the_sample_keeps_the_mix_of_kinds():
+    rng = random.Random(11)
+    sampler = live.Sampler(rate=1000, per_second=20)
+    ops = [op for _ in range(2000) for op in live.compose(20, rng)]
+    picked = [kind for kind, _ in ops if sampler.take()]
+    share = sum(1 for k in picked if k == "insert") / len(picked)
+    assert abs(share - live.MIX["insert"]) < 0.08
 
 
 def test_build_transaction_keeps_tracked_inserts_out_of_the_pools():
