@@ -52,6 +52,7 @@ from bench.freshness import MOODS, SENTENCES, STORES, Write, figures_for, lag_gr
 
 log = logging.getLogger("bench.live")
 REPO = Path(__file__).resolve().parent.parent
+STOP_GRACE = 90  # seconds `tessera bench` gives the clean-up on SIGTERM / Ctrl-C: live's stop, the drops
 KINDS = ("insert", "edit", "soft_delete", "privacy_flip")
 # The share of operations of each kind (an insert also writes its one or two tag links), the freshness
 # bench's mix made continuous: mostly new entries, some edits, a few soft deletes and privacy flips.
@@ -241,6 +242,19 @@ def rate_figures(target: float, written: dict, writes: Sequence[Write], samples:
     }
 
 
+def batched_check(query: str) -> str:
+    """One of the freshness bench's per-write visibility checks (`SELECT [NOT] EXISTS (...)` over
+    %(id)s, %(token)s, %(at)s) as one query over many writes: the ids of those it finds visible, with
+    params (ids, tokens, commit times) as arrays."""
+    if not query.startswith("SELECT "):
+        raise ValueError(f"not a visibility check: {query!r}")
+    predicate = query.removeprefix("SELECT ")
+    for name in ("id", "token", "at"):
+        predicate = predicate.replace(f"%({name})s", f"p.{name}")
+    return ("SELECT p.id::text FROM unnest(%s::uuid[], %s::text[], %s::timestamptz[]) AS p(id, token, at) "
+            f"WHERE {predicate}")
+
+
 def _round(value, digits):
     if value is None:
         return None
@@ -400,7 +414,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--rates", default="10,100,1000", help="row changes per second, one run each")
     p.add_argument("--seconds", type=float, default=120, help="seconds of writing per rate")
-    p.add_argument("--drain", type=float, default=60, help="seconds to wait for the last tracked writes")
+    p.add_argument("--drain", type=float, default=45, help="seconds to wait for the last tracked writes")
     p.add_argument("--track-per-s", type=float, default=20, help="tracked writes per second at most")
     p.add_argument("--min-tx-changes", type=int, default=3, help="row changes per transaction at least")
     p.add_argument("--max-tx-per-s", type=float, default=50, help="transactions per second at most")
@@ -454,7 +468,7 @@ def _stop_live(proc: subprocess.Popen | None) -> int | None:
     """SIGTERM (live's clean stop), then SIGKILL to its session when it lingers; its exit code."""
     if proc is None:
         return None
-    for sig, wait in ((signal.SIGTERM, 60), (signal.SIGKILL, 10)):
+    for sig, wait in ((signal.SIGTERM, 60), (signal.SIGKILL, 5)):
         if proc.poll() is not None:
             break
         try:
@@ -535,8 +549,6 @@ def run_rate(urls: dict, args, rate: float, seconds: float, pools: Pools, rng: r
     args.drain seconds at most; its figures (without latencies when nothing was tracked)."""
     import psycopg
 
-    from bench.freshness import _poll_once
-
     plan = pacing_plan(rate, seconds, min_changes=args.min_tx_changes, max_tx_per_s=args.max_tx_per_s)
     writes: list[Write] = []
     lock = threading.Lock()
@@ -564,7 +576,7 @@ def run_rate(urls: dict, args, rate: float, seconds: float, pools: Pools, rng: r
             if track:
                 with lock:
                     pending = [w for w in writes if len(w.seen) < len(w.stores())]
-                _poll_once(conn, pending)
+                poll_once(conn, pending)
             if not writer.is_alive():
                 if not track:
                     break
@@ -586,6 +598,31 @@ def run_rate(urls: dict, args, rate: float, seconds: float, pools: Pools, rng: r
         for key in ("tracked", "latency_s", "latency_by_kind_s"):
             figures.pop(key)
     return figures
+
+
+def poll_once(conn, writes: Sequence[Write]) -> None:
+    """Marks what each pending tracked write shows: inserts by the freshness bench's poller, edits, soft
+    deletes and flips by its checks batched (one query per kind and store, whatever the writes)."""
+    from bench.freshness import SPECIAL_SQL, _poll_once
+
+    _poll_once(conn, [w for w in writes if w.kind == "insert"])
+    now = time.time()
+    for kind, checks in SPECIAL_SQL.items():
+        group = [w for w in writes if w.kind == kind]
+        for store, query in checks.items():
+            waiting = [w for w in group if store not in w.seen]
+            if not waiting:
+                continue
+            try:
+                found = {r[0] for r in conn.execute(batched_check(query), (
+                    [w.id for w in waiting], [w.token for w in waiting],
+                    [datetime.fromtimestamp(w.committed, timezone.utc) for w in waiting])).fetchall()}
+            except Exception:  # noqa: BLE001 - a store being rebuilt (a view repointed): next poll
+                conn.rollback()
+                continue
+            for w in waiting:
+                if w.id in found:
+                    w.seen[store] = now
 
 
 def catch_up(urls: dict, args, server, tag: str, home: Path, state: dict, stop: threading.Event) -> dict:
@@ -659,9 +696,13 @@ def main(argv: list[str]) -> dict:
     server = None
     sampler = None
     try:
+        from core.embedded import ensure_embedded_server
+        from core.settings import Settings
+
+        server = ensure_embedded_server(Settings.from_env())
+        state["names"] = [f"bench_{tag}_app", f"bench_{tag}_wh"]  # _workspace's names, dropped if it stops midway
         started = time.monotonic()
         source_url, warehouse_url, server = _workspace(args, tag, dagster_home)
-        state["names"] = [f"bench_{tag}_app", f"bench_{tag}_wh"]
         urls = {"source": source_url, "warehouse": warehouse_url}
         figures["setup"] = {"seed_and_materialize_s": round(time.monotonic() - started, 1)}
         marker = _marker(source_url)

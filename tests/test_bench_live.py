@@ -98,6 +98,19 @@ def test_lag_trend_and_the_sustained_decision():
     assert live.highest_sustained(steps[2:]) is None
 
 
+def test_batched_checks_are_the_freshness_checks_over_arrays():
+    from bench.freshness import SPECIAL_SQL
+
+    for checks in SPECIAL_SQL.values():
+        for query in checks.values():
+            batched = live.batched_check(query)
+            assert "%(" not in batched and batched.count("%s") == 3 and "unnest(" in batched
+    edit = live.batched_check(SPECIAL_SQL["edit"]["journals_view"])
+    assert edit.endswith("WHERE EXISTS (SELECT 1 FROM marts.journals_view WHERE id = p.id AND strpos(content, p.token) > 0)")
+    with pytest.raises(ValueError):
+        live.batched_check("UPDATE x SET y = 1")
+
+
 def test_lanes_idle():
     assert live.lanes_idle({"read_views": {"pending": [], "runs": 3}, "search": {"pending": []}})
     assert not live.lanes_idle({"read_views": {"pending": ["mindflow.journal_entries"]}, "search": {"pending": []}})
