@@ -239,7 +239,32 @@ def rate_figures(target: float, written: dict, writes: Sequence[Write], samples:
         "latency_s": store_figures(writes),
         "latency_by_kind_s": figures_for(list(writes)),
         "ingest_lag": lag_trend(samples),
+        "ingest_lag_series": [[s["t"], s.get("lag_bytes"), s.get("lag_seconds")] for s in samples],  # t, bytes, s
     }
+
+
+# The issue's bar on 2 cores: p95 seconds per store at 100 changes/s, the sustained rate, the catch-up ratio.
+TARGET_P95_AT_100 = {"journals_view": 5.0, "search": 5.0, "mood_calendar_cache": 10.0, "mood_events": 10.0, "vectors": 30.0}
+TARGET_SUSTAINED = 2000
+TARGET_CATCH_UP_RATIO = 0.05
+
+
+def targets(figures: dict) -> dict:
+    """Each of the issue's targets with the measured figure and whether it is met (None: not measured)."""
+    out: dict = {}
+    at_100 = next((r for r in figures.get("rates", []) if r["target_changes_per_s"] == 100), None)
+    for store, limit in TARGET_P95_AT_100.items():
+        row = (at_100 or {}).get("latency_s", {}).get(store)
+        p95 = None if row is None else row["p95"]
+        met = None if row is None else (p95 is not None and p95 <= limit and row["never_visible"] == 0)
+        out[f"{store}_p95_at_100_s"] = {"limit": limit, "measured": p95, "met": met}
+    best = (figures.get("sustain") or {}).get("highest_sustained_changes_per_s")
+    out["sustained_changes_per_s"] = {"limit": TARGET_SUSTAINED, "measured": best,
+                                      "met": None if figures.get("sustain") is None else (best or 0) >= TARGET_SUSTAINED}
+    ratio = (figures.get("catch_up") or {}).get("ratio_to_full_load")
+    out["catch_up_ratio_to_full_load"] = {"limit": TARGET_CATCH_UP_RATIO, "measured": ratio,
+                                          "met": None if ratio is None else ratio <= TARGET_CATCH_UP_RATIO}
+    return out
 
 
 def batched_check(query: str) -> str:
@@ -732,6 +757,7 @@ def main(argv: list[str]) -> dict:
                                   "drain_after": drained, "target": ">= 2000 changes/s with flat lag"}
         if not args.no_catch_up:
             figures["catch_up"] = catch_up(urls, args, server, tag, home, state, stop)
+        figures["targets"] = targets(figures)
     except KeyboardInterrupt:
         figures["interrupted"] = True
         raise

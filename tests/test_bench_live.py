@@ -140,6 +140,26 @@ def test_rate_figures_shape():
     assert figures["tracked"] == {"insert": 9, "edit": 1, "soft_delete": 0, "privacy_flip": 0}
     assert figures["latency_by_kind_s"]["insert"]["search"]["p99"] == 0.9
     assert figures["ingest_lag"]["grows"] is False
+    assert figures["ingest_lag_series"][0] == [0.0, 1000, 0.2] and len(figures["ingest_lag_series"]) == 10
+
+
+def test_targets_tell_what_was_met():
+    def row(p95, missing=0):
+        return {"p95": p95, "never_visible": missing}
+
+    figures = {"rates": [{"target_changes_per_s": 10.0, "latency_s": {}},
+                         {"target_changes_per_s": 100.0, "latency_s": {
+                             "journals_view": row(1.2), "search": row(6.0), "mood_calendar_cache": row(3.0),
+                             "mood_events": row(3.0, missing=1), "vectors": row(None, missing=40)}}],
+               "sustain": {"highest_sustained_changes_per_s": 4010.0}, "catch_up": {"ratio_to_full_load": 0.2}}
+    verdict = live.targets(figures)
+    assert verdict["journals_view_p95_at_100_s"] == {"limit": 5.0, "measured": 1.2, "met": True}
+    assert verdict["search_p95_at_100_s"]["met"] is False
+    assert verdict["mood_events_p95_at_100_s"]["met"] is False  # a write that never showed fails the store
+    assert verdict["vectors_p95_at_100_s"]["met"] is False
+    assert verdict["sustained_changes_per_s"]["met"] is True and verdict["catch_up_ratio_to_full_load"]["met"] is False
+    unmeasured = live.targets({"rates": [], "sustain": None, "catch_up": None})
+    assert all(v["met"] is None for v in unmeasured.values())
 
 
 @pytest.mark.slow
@@ -154,6 +174,7 @@ def test_the_whole_bench_at_a_tiny_scale(embedded_server, monkeypatch):
     figures = live.main(["--users", "6", "--days", "10", "--rates", "5,50", "--seconds", "10", "--drain", "60",
                          "--ready-timeout", "300"])
     assert figures["interrupted"] is False and figures["machine"]["cores"] >= 1
+    assert figures["targets"]["sustained_changes_per_s"]["met"] is None  # no --sustain
     assert [r["target_changes_per_s"] for r in figures["rates"]] == [5.0, 50.0]
     for rate in figures["rates"]:
         assert rate["written"]["changes"] > 0 and rate["achieved_changes_per_s"] > 0
