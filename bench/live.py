@@ -509,18 +509,21 @@ def _stop_live(proc: subprocess.Popen | None) -> int | None:
 
 def wait_caught_up(warehouse_url: str, proc: subprocess.Popen, marker: str, timeout: float, stop: threading.Event) -> dict:
     """Seconds until live_status (of this process) shows the marker applied, then its lanes idle in two
-    successive status rows. Raises when live exits or the timeout passes."""
+    successive status rows. On timeout: timed_out and the last lanes status (a failing lane shows there).
+    Raises when live exits."""
     import psycopg
 
     started = time.monotonic()
     ingest_s = None
     idle_rows: list = []
+    status = None
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         while not stop.is_set():
             if proc.poll() is not None:
                 raise RuntimeError(f"tessera live exited with {proc.returncode} before catching up")
             if time.monotonic() - started > timeout:
-                raise RuntimeError(f"tessera live did not catch up within {timeout:.0f} s")
+                return {"timed_out": True, "ingest_caught_up_s": None if ingest_s is None else round(ingest_s, 2),
+                        "lanes": None if status is None else status["lanes"]}
             status = _status(conn, marker)
             if status and status["pid"] == proc.pid and status["past_marker"]:
                 ingest_s = ingest_s or time.monotonic() - started
@@ -528,7 +531,7 @@ def wait_caught_up(warehouse_url: str, proc: subprocess.Popen, marker: str, time
                     if status["updated_at"] not in idle_rows:
                         idle_rows.append(status["updated_at"])
                     if len(idle_rows) >= 2:
-                        return {"ingest_caught_up_s": round(ingest_s, 2),
+                        return {"timed_out": False, "ingest_caught_up_s": round(ingest_s, 2),
                                 "lanes_idle_s": round(time.monotonic() - started, 2)}
                 else:
                     idle_rows.clear()
@@ -686,6 +689,9 @@ def catch_up(urls: dict, args, server, tag: str, home: Path, state: dict, stop: 
     state["proc"] = _start_live(home, args.live_arg)
     caught = wait_caught_up(urls["warehouse"], state["proc"], marker, args.ready_timeout, stop)
     out["live_restart"] = caught
+    if caught["timed_out"]:
+        out["seconds"] = out["ratio_to_full_load"] = out["ingest_ratio_to_full_load"] = None
+        return out
     out["seconds"] = round(time.monotonic() - started, 2)
     out["ratio_to_full_load"] = round(out["seconds"] / full_seconds, 4) if full_seconds else None
     out["ingest_ratio_to_full_load"] = round(caught["ingest_caught_up_s"] / full_seconds, 4) if full_seconds else None
@@ -735,6 +741,9 @@ def main(argv: list[str]) -> dict:
         state["proc"] = _start_live(home, args.live_arg)
         log.info("tessera live started (pid %d, log %s)", state["proc"].pid, home / "live.log")
         figures["setup"]["live_ready"] = wait_caught_up(warehouse_url, state["proc"], marker, args.ready_timeout, stop)
+        if figures["setup"]["live_ready"]["timed_out"]:
+            raise RuntimeError(f"tessera live did not catch up within {args.ready_timeout:.0f} s: "
+                               f"{figures['setup']['live_ready']} (log {home / 'live.log'})")
         figures["setup"]["live_ready"]["seconds"] = round(time.monotonic() - started, 2)
         sampler = StatusSampler(warehouse_url, stop)
         sampler.start()

@@ -112,9 +112,12 @@ def test_batched_checks_are_the_freshness_checks_over_arrays():
 
 
 def test_lanes_idle():
-    assert live.lanes_idle({"read_views": {"pending": [], "runs": 3}, "search": {"pending": []}})
-    assert not live.lanes_idle({"read_views": {"pending": ["mindflow.journal_entries"]}, "search": {"pending": []}})
-    assert not live.lanes_idle({"embeddings": {"pending": [], "running": True}})
+    def lane(pending=(), running=False):
+        return {"pending_tables": list(pending), "running": running, "runs": 3, "lag_seconds": 0.0}
+
+    assert live.lanes_idle({"read_views": lane(), "search": lane()})
+    assert not live.lanes_idle({"read_views": lane(["mindflow.journal_entries"]), "search": lane()})
+    assert not live.lanes_idle({"read_views": lane(), "embeddings": lane(running=True)})
     assert live.lanes_idle({}) and not live.lanes_idle(None)
 
 
