@@ -23,7 +23,7 @@ changed against a full load.
    change mix), times a full load of the same source into an empty warehouse (`pipeline.sync`), then
    starts `tessera live` again and times it until it has applied past a marker transaction and its
    lanes are idle; reports both and the ratio;
-5. prints one JSON document (`tessera bench --out FILE live` also saves it); stops `tessera live` on the
+5. prints one JSON document (`tessera bench live --out FILE` also saves it); stops `tessera live` on the
    way out (also on SIGTERM / Ctrl-C) and drops only the databases it created.
 """
 
