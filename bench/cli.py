@@ -21,7 +21,7 @@ def available() -> list[str]:
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the JSON figures to this file.")
 def bench(name: str, args: tuple[str, ...], out: str | None) -> None:
-    """Run a benchmark: ingest, dbt, embed, search, rollups, traits, generate, notebook_read."""
+    """Run a benchmark: ingest, dbt, embed, search, rollups, traits, generate, notebook_read, freshness, live."""
     if name not in available():
         raise click.UsageError(f"unknown benchmark {name!r}; available: {', '.join(available())}")
     from core.signals import EXIT_INTERRUPTED, stop_on_signal
@@ -29,8 +29,9 @@ def bench(name: str, args: tuple[str, ...], out: str | None) -> None:
     module = importlib.import_module(f"bench.{name}")
     echo = lambda line: click.echo(line, err=True)  # noqa: E731
     # SIGTERM / Ctrl-C raise KeyboardInterrupt in the bench: the query in flight is cancelled and the
-    # bench's own `finally` blocks drop the databases it created, then the command exits 130.
-    with stop_on_signal(grace=10, echo=echo):
+    # bench's own `finally` blocks drop the databases it created, then the command exits 130. A bench
+    # whose clean-up takes longer (stopping a process it started) says so in STOP_GRACE (seconds).
+    with stop_on_signal(grace=getattr(module, "STOP_GRACE", 10), echo=echo):
         try:
             figures = module.main(list(args))
         except KeyboardInterrupt:

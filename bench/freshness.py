@@ -101,9 +101,9 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def latency_summary(latencies: list[float], missing: int) -> dict:
-    """p50 / p95 / max of the visible writes, seconds rounded to 0.1, and the writes never seen."""
+    """p50 / p95 / p99 / max of the visible writes, seconds rounded to 0.1, and the writes never seen."""
     out = {"writes": len(latencies) + missing, "visible": len(latencies), "never_visible": missing}
-    for name, q in (("p50", 0.5), ("p95", 0.95), ("max", 1.0)):
+    for name, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("max", 1.0)):
         value = percentile(latencies, q)
         out[name] = None if value is None else round(value, 1)
     return out

@@ -8,7 +8,7 @@ def test_percentiles_and_summary():
     assert percentile(values, 0.5) == 10 and percentile(values, 0.95) == 19 and percentile(values, 1.0) == 20
     assert percentile([], 0.5) is None
     summary = latency_summary([3.0, 1.0, 2.0], missing=2)
-    assert summary == {"writes": 5, "visible": 3, "never_visible": 2, "p50": 2.0, "p95": 3.0, "max": 3.0}
+    assert summary == {"writes": 5, "visible": 3, "never_visible": 2, "p50": 2.0, "p95": 3.0, "p99": 3.0, "max": 3.0}
     assert latency_summary([], missing=4)["p95"] is None
 
 
