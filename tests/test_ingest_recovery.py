@@ -3,19 +3,14 @@ leaves the warehouse consistent, and the next run converges with nothing lost an
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import psycopg
 
 from assets.ingest.pipeline import sync_all
-from test_ingest_support import add_mindflow_user, diff_all
+from test_ingest_support import add_mindflow_user, diff_all, kill_when_flagged
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Runs in a child process: installs a hook that announces itself through a flag file and then hangs,
 # so the parent can SIGKILL the ingest at exactly that point.
@@ -47,24 +42,7 @@ else:
 
 def _run_and_kill(dbs, tmp_path: Path, mode: str, *extra: str) -> str:
     flag = tmp_path / f"flag-{mode}"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, dbs.source_url, dbs.warehouse_url, str(flag), mode, *extra],
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not flag.exists():
-            assert proc.poll() is None, f"ingest child exited with {proc.returncode} before reaching {mode}"
-            assert time.monotonic() < deadline, f"ingest child never reached {mode}"
-            time.sleep(0.05)
-        note = flag.read_text()
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    return note
+    return kill_when_flagged(CHILD, [dbs.source_url, dbs.warehouse_url, str(flag), mode, *extra], flag, mode)
 
 
 def _count(url: str, query: str, params=()) -> int:

@@ -77,3 +77,31 @@ def add_mosaic_legacy(conn: psycopg.Connection, stories: int = 2) -> tuple[str, 
         )
         story_ids.append(story_id)
     return legacy_id, story_ids
+
+
+def kill_when_flagged(child: str, args: list[str], flag, what: str, poll: float = 0.05) -> str:
+    """Run `python -c child *args` from the repository; once it writes `flag` (it then hangs there),
+    SIGKILL it. The flag's text."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, "-c", child, *args], cwd=root,
+                            env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        deadline = time.monotonic() + 120
+        while not flag.exists():
+            assert proc.poll() is None, f"the child exited with {proc.returncode} before reaching {what}"
+            assert time.monotonic() < deadline, f"the child never reached {what}"
+            time.sleep(poll)
+        note = flag.read_text()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return note

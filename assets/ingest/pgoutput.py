@@ -313,6 +313,31 @@ class Transaction:
         return self.begin.final_lsn
 
 
+ROW_CHANGES = (Insert, Update, Delete, Truncate)  # the messages that change rows
+
+
+def check_begin(current, msg: Begin) -> None:
+    """A Begin may only open a transaction when none is open (`current`: anything with a `.begin`)."""
+    if current is not None:
+        raise DecodeError(f"Begin of xid {msg.xid} inside xid {current.begin.xid}")
+
+
+def check_commit(current, msg: Commit) -> None:
+    """A Commit must close the open transaction, at the LSN its Begin announced."""
+    if current is None:
+        raise DecodeError("Commit without Begin")
+    if msg.commit_lsn != current.begin.final_lsn:
+        raise DecodeError(
+            f"Commit LSN {lsn_to_str(msg.commit_lsn)} differs from Begin final LSN {lsn_to_str(current.begin.final_lsn)}"
+        )
+
+
+def check_in_transaction(current, msg) -> None:
+    """A row change must lie inside a transaction."""
+    if current is None:
+        raise DecodeError(f"{type(msg).__name__} outside a transaction")
+
+
 def group_transactions(messages, relations: dict[int, Relation]) -> tuple[list[Transaction], Transaction | None]:
     """Complete transactions in commit order, and the trailing incomplete one (None when the batch ends
     on a commit). Relation messages update `relations` in place, wherever they appear."""
@@ -320,24 +345,17 @@ def group_transactions(messages, relations: dict[int, Relation]) -> tuple[list[T
     current: Transaction | None = None
     for msg in messages:
         if isinstance(msg, Begin):
-            if current is not None:
-                raise DecodeError(f"Begin of xid {msg.xid} inside xid {current.begin.xid}")
+            check_begin(current, msg)
             current = Transaction(begin=msg)
         elif isinstance(msg, Commit):
-            if current is None:
-                raise DecodeError("Commit without Begin")
-            if msg.commit_lsn != current.begin.final_lsn:
-                raise DecodeError(
-                    f"Commit LSN {lsn_to_str(msg.commit_lsn)} differs from Begin final LSN {lsn_to_str(current.begin.final_lsn)}"
-                )
+            check_commit(current, msg)
             current.commit = msg
             complete.append(current)
             current = None
         elif isinstance(msg, Relation):
             relations[msg.relid] = msg
-        elif isinstance(msg, (Insert, Update, Delete, Truncate)):
-            if current is None:
-                raise DecodeError(f"{type(msg).__name__} outside a transaction")
+        elif isinstance(msg, ROW_CHANGES):
+            check_in_transaction(current, msg)
             current.changes.append(msg)
         # Origin, TypeInfo, LogicalMessage: nothing to apply
     return complete, current

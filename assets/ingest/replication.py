@@ -21,19 +21,15 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from assets.ingest.pgoutput import (
+    ROW_CHANGES,
     Begin,
     Commit,
-    DecodeError,
-    Delete,
-    Insert,
     Relation,
-    Truncate,
-    Update,
+    check_begin,
+    check_commit,
+    check_in_transaction,
     decode,
-    lsn_to_str,
 )
-
-ROW_CHANGES = (Insert, Update, Delete, Truncate)
 
 
 @dataclass
@@ -71,18 +67,12 @@ class MicroBatcher:
 
     def add(self, msg) -> None:
         if isinstance(msg, Begin):
-            if self.current is not None:
-                raise DecodeError(f"Begin of xid {msg.xid} inside xid {self.current.begin.xid}")
+            check_begin(self.current, msg)
             self.current = Transaction(begin=msg, messages=self._loose)
             self._loose = []
         elif isinstance(msg, Commit):
             txn = self.current
-            if txn is None:
-                raise DecodeError("Commit without Begin")
-            if msg.commit_lsn != txn.begin.final_lsn:
-                raise DecodeError(
-                    f"Commit LSN {lsn_to_str(msg.commit_lsn)} differs from Begin final LSN {lsn_to_str(txn.begin.final_lsn)}"
-                )
+            check_commit(txn, msg)
             txn.commit = msg
             self.current = None
             self.complete.append(txn)
@@ -92,8 +82,7 @@ class MicroBatcher:
         elif isinstance(msg, Relation):
             (self.current.messages if self.current is not None else self._loose).append(msg)
         elif isinstance(msg, ROW_CHANGES):
-            if self.current is None:
-                raise DecodeError(f"{type(msg).__name__} outside a transaction")
+            check_in_transaction(self.current, msg)
             self.current.messages.append(msg)
             self.current.changes += 1
         # Origin, TypeInfo, LogicalMessage: nothing to apply
