@@ -32,6 +32,7 @@ from assets.ingest.pgoutput import (
     decode,
     lsn_from_str,
     lsn_to_str,
+    relation_lookup,
 )
 
 log = logging.getLogger(__name__)
@@ -120,11 +121,7 @@ def drain(
     relations: dict[int, Relation] = {}
     cursor = lsn_from_str(stream_row.cursor_lsn) if stream_row.cursor_lsn else 0
 
-    def rel_of(relid: int) -> Relation:
-        try:
-            return relations[relid]
-        except KeyError:
-            raise DecodeError(f"change for relation {relid} before its Relation message") from None
+    rel_of = relation_lookup(relations)
 
     drained_to_target = False
     while True:
@@ -183,9 +180,7 @@ def drain(
                         drained_to_target = True
                         break
                     apply.flush(wh, changes)
-                    state.add_row_counts(wh, changes.net)
-                    for qualified in changes.recount:
-                        state.set_row_count(wh, *qualified.split(".", 1), None)
+                    state.record_row_counts(wh, changes.net, changes.recount)
                     if result.cursor_lsn and result.cursor_lsn != stream_row.cursor_lsn:
                         state.set_cursor(
                             wh,

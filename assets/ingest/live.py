@@ -36,7 +36,16 @@ from typing import Callable, Mapping, Sequence
 import psycopg
 
 from assets.ingest import apply, pipeline, state, stream
-from assets.ingest.pgoutput import Delete, Insert, Relation, Truncate, Update, lsn_from_str, lsn_to_str
+from assets.ingest.pgoutput import (
+    Delete,
+    Insert,
+    Relation,
+    Truncate,
+    Update,
+    lsn_from_str,
+    lsn_to_str,
+    relation_lookup,
+)
 from assets.ingest.replication import MicroBatcher, ReplicationStream, Transaction
 from core.db import database_name
 from sources.registry import TABLES
@@ -137,8 +146,7 @@ def apply_batch(
     changes = apply.ChangeSet(targets=dict(targets))
     out = Outcome(changes=changes)
 
-    def rel_of(relid: int) -> Relation:
-        return relations[relid]
+    rel_of = relation_lookup(relations)
 
     for i, txn in enumerate(batch):
         if txn.begin.final_lsn <= cursor:
@@ -321,9 +329,7 @@ class LiveIngest:
             last = out.applied[-1].commit if out.applied else None
             feed_position = None
             if last is not None:
-                state.add_row_counts(wh, changes.net)
-                for qualified in changes.recount:
-                    state.set_row_count(wh, *qualified.split(".", 1), None)
+                state.record_row_counts(wh, changes.net, changes.recount)
                 for qualified in changes.needs_reload:
                     state.set_pending(wh, *qualified.split(".", 1))
                 state.set_cursor(wh, self.source_db, lsn_to_str(last.commit_lsn), lsn_to_str(last.end_lsn), last.commit_time)

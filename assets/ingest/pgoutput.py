@@ -316,6 +316,19 @@ class Transaction:
 ROW_CHANGES = (Insert, Update, Delete, Truncate)  # the messages that change rows
 
 
+def relation_lookup(relations: dict[int, Relation]):
+    """`relid -> Relation` over `relations` (kept current by the caller), refusing a change whose
+    Relation message has not arrived."""
+
+    def rel_of(relid: int) -> Relation:
+        try:
+            return relations[relid]
+        except KeyError:
+            raise DecodeError(f"change for relation {relid} before its Relation message") from None
+
+    return rel_of
+
+
 def check_begin(current, msg: Begin) -> None:
     """A Begin may only open a transaction when none is open (`current`: anything with a `.begin`)."""
     if current is not None:

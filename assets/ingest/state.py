@@ -185,6 +185,14 @@ def add_row_counts(conn, deltas: dict[str, int]) -> None:
     )
 
 
+def record_row_counts(conn, net: dict[str, int], recount) -> None:
+    """What a batch of applied changes did to the tables' row counts, in the caller's transaction:
+    `net` rows added per table, and the tables whose count is unknown now (NULL: recounted later)."""
+    add_row_counts(conn, net)
+    for qualified in recount:
+        set_row_count(conn, *qualified.split(".", 1), None)
+
+
 def set_row_count(conn, product: str, table: str, rows: int | None) -> None:
     conn.execute(
         "UPDATE tessera_meta.ingest_tables SET row_count = %s WHERE product = %s AND table_name = %s",
