@@ -178,6 +178,7 @@ class Write:
     token: str = ""
     seen: dict = field(default_factory=dict)  # store -> epoch seconds first visible
     ingested_at: datetime | None = None
+    released: bool = False  # bench live: a tracked edit's entry is editable again
 
     def stores(self) -> tuple[str, ...]:
         return STORES if self.kind == "insert" else tuple(SPECIAL_SQL[self.kind])

@@ -293,13 +293,25 @@ def _round(value, digits):
 @dataclass
 class Pools:
     """Entries the writer may touch: `editable` ones only get edited, `retirable` ones are soft deleted
-    or flipped once. Tracked inserts join neither, so no later write hides them before they show."""
+    or flipped once. Tracked inserts join neither, so no later write hides them before they show; an
+    entry with a tracked edit leaves `editable` until every store shows that edit (`release`), so no
+    later edit supersedes its token (the lanes coalesce: only the newest text would ever show)."""
     users: list[str]
     tags: list[str]
     editable: list[str]
     retirable: list[str]
     next_slot: int = 0
     first_day: object = None
+
+    def hold(self, entry_id: str) -> None:
+        self.editable.remove(entry_id)
+
+    def release(self, writes: Sequence[Write]) -> None:
+        """Return to `editable` the entries of tracked edits that every store now shows (each once)."""
+        for w in writes:
+            if w.kind == "edit" and not w.released and len(w.seen) == len(w.stores()):
+                w.released = True
+                self.editable.append(w.id)
 
     def slot(self) -> tuple[str, str]:
         """A (user, date) no entry holds yet (uq_user_date): users in turn, one day further back a round."""
@@ -348,6 +360,7 @@ def build_transaction(ops: Sequence[tuple[str, int]], pools: Pools, sampler: Sam
             token = uuid.uuid4().hex[:12]
             tx.edits.append((target, token))
             if track:
+                pools.hold(target)
                 tx.tracked.append(Write(target, "edit", 0.0, token=token))
             continue
         if kind in ("soft_delete", "privacy_flip") and pools.retirable:
@@ -607,6 +620,7 @@ def run_rate(urls: dict, args, rate: float, seconds: float, pools: Pools, rng: r
                 with lock:
                     pending = [w for w in writes if len(w.seen) < len(w.stores())]
                 poll_once(conn, pending)
+                pools.release(pending)
             if not writer.is_alive():
                 if not track:
                     break

@@ -78,6 +78,28 @@ def test_build_transaction_keeps_tracked_inserts_out_of_the_pools():
     assert tx.tracked[1].token == tx.edits[0][1]
 
 
+def test_a_tracked_edit_holds_its_entry_until_every_store_shows_it():
+    """No later edit may supersede a tracked edit's token before it shows (the lanes coalesce)."""
+    from datetime import date
+
+    pools = live.Pools(users=["u1"], tags=["t1"], editable=["e1", "e2", "e3"], retirable=[], first_day=date(2020, 1, 10))
+    rng = random.Random(2)
+    tx = live.build_transaction([("edit", 1)], pools, live.Sampler(rate=1, per_second=100), rng)
+    (held,) = tx.tracked
+    assert held.id not in pools.editable and len(pools.editable) == 2
+    for _ in range(50):  # untracked edits never pick the held entry
+        other = live.build_transaction([("edit", 1), ("edit", 1)], pools, None, rng)
+        assert held.id not in {e[0] for e in other.edits}
+    stores = held.stores()
+    held.seen = {stores[0]: 1.0}
+    pools.release([held])
+    assert held.id not in pools.editable  # one store shows it, the others not yet
+    held.seen = {s: 1.0 for s in stores}
+    pools.release([held])
+    pools.release([held])
+    assert pools.editable.count(held.id) == 1
+
+
 def test_lag_trend_and_the_sustained_decision():
     flat = [{"t": float(t), "lag_seconds": 0.3 + 0.1 * (t % 3), "lag_bytes": 20000 + 5000 * (t % 2)} for t in range(60)]
     rising = [{"t": float(t), "lag_seconds": 0.3 + 0.5 * t, "lag_bytes": 20000 + 400_000 * t} for t in range(60)]

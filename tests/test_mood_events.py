@@ -164,3 +164,21 @@ def test_events_and_rollups_match_independent_model(databases):
     res2, roll2 = run_events(databases.warehouse_url)
     assert res2.mode == "changes" and res2.mood_inserted == 0 and res2.activity_inserted == 0
     assert all(r["dirty_buckets"] == 0 for r in roll2.values())
+
+    # A pass over every day (window) re-reads every live entry but scores none whose fingerprint is stored:
+    # their rows already are the desired ones. An edit re-scores that entry alone, and the model still holds.
+    days = read(databases.warehouse_url, 'SELECT min("date") AS a, max("date") AS b FROM raw_mindflow.journal_entries')
+    window = (days.a[0], days.b[0])
+    res3, _ = run_events(databases.warehouse_url, window=window)
+    assert res3.scored_entries == 0 and res3.unchanged_entries > 100 and res3.mood_inserted == res3.mood_deleted == 0
+    with psycopg.connect(databases.source_url, autocommit=True) as src:
+        (edited,) = src.execute(
+            "UPDATE mindflow.journal_entries e SET content = 'I feel wonderful, grateful and calm today.', mood = NULL "
+            "WHERE e.id = (SELECT e2.id FROM mindflow.journal_entries e2 JOIN mindflow.users u ON u.id = e2.user_id "
+            "WHERE e2.deleted_at IS NULL AND NOT e2.is_private AND u.deleted_at IS NULL ORDER BY e2.id LIMIT 1) "
+            "RETURNING e.id").fetchone()
+    sync(databases.source_url, databases.warehouse_url)
+    res4, _ = run_events(databases.warehouse_url, window=window)
+    assert res4.scored_entries == 1 and res4.unchanged_entries == res3.unchanged_entries - 1
+    assert res4.mood_inserted + res4.mood_deleted >= 1
+    assert_matches_model(databases.warehouse_url)

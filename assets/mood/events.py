@@ -68,6 +68,8 @@ class EventsResult:
     activity_inserted: int = 0
     activity_deleted: int = 0
     removed_users: int = 0
+    scored_entries: int = 0  # live entries in scope whose mood and fingerprint were computed
+    unchanged_entries: int = 0  # live entries in scope left out: their fingerprint is the stored one
     changed_days: list[str] = field(default_factory=list)
     watermark: str | None = None
     storage: str = "native"
@@ -192,21 +194,33 @@ def maintain_events(conn, *, full: bool = False, window: tuple[date, date] | Non
     for stmt in _q("live_users.sql"):
         conn.execute(stmt)
 
-    # Desired rows of the entries in scope: score in Python (text only for AI-eligible entries).
+    # Desired rows of the entries in scope: score in Python (text only for AI-eligible entries). An
+    # incremental pass leaves out a live entry whose fingerprint is the stored one: every input of its
+    # mood row is in the fingerprint, so its rows already are the desired ones (a full pass re-scores all).
+    stored = {} if full else dict(conn.execute(sql.SQL(
+        "SELECT s.entry_id, s.fingerprint FROM {}._entry_state s JOIN _scope_entries sc USING (entry_id)").format(
+        sql.Identifier(schema.SCHEMA))).fetchall())
     cur = conn.cursor(name="live_entries") if result.scope_entries > 50_000 else conn.cursor()
     (stmt,) = _q("live_entries.sql")
     cur.execute(stmt)
     cols = [d.name for d in cur.description]
-    mood_rows, state_rows, pending = [], [], []
+    mood_rows, state_rows, pending, unchanged = [], [], [], []
     for values in cur:
         row = dict(zip(cols, values))
-        state_rows.append((row["id"], row["user_id"], row["date"], fingerprint(row)))
+        new_print = fingerprint(row)
+        if stored.get(row["id"]) == new_print:
+            unchanged.append(row["id"])
+            continue
+        state_rows.append((row["id"], row["user_id"], row["date"], new_print))
         pending.append(row)
         if len(pending) >= SCORE_BATCH:
             mood_rows += _mood_rows(pending)
             pending = []
     mood_rows += _mood_rows(pending)
     cur.close()
+    if unchanged:
+        conn.execute("DELETE FROM _scope_entries WHERE entry_id = ANY(%s)", (unchanged,))
+    result.unchanged_entries, result.scored_entries = len(unchanged), len(state_rows)
     conn.execute("CREATE TEMP TABLE _desired_mood (time timestamptz, user_id uuid, journal_entry_id uuid, "
                  "mood varchar(20), mood_score numeric(3,2), tags text[], word_count integer, mood_source varchar(10), "
                  "text_conflict boolean, text_valence numeric(3,2)) ON COMMIT DROP")
