@@ -250,7 +250,8 @@ def _wait_for_daemon(stop: threading.Event, timeout: float = 300) -> bool:
 
 
 def _eligible(source_url: str) -> tuple[list[str], list[str]]:
-    """Users whose entries may reach AI outputs, and seeded public live entries of theirs."""
+    """Users whose entries may reach AI outputs, and seeded public live entries of theirs with a mood
+    label (so a privacy flip leaves their mood row, now read without text: the flip's mood check)."""
     import psycopg
 
     with psycopg.connect(source_url) as conn:
@@ -259,7 +260,8 @@ def _eligible(source_url: str) -> tuple[list[str], list[str]]:
                 WHERE u.deleted_at IS NULL AND NOT coalesce(s.private_mode, false) ORDER BY u.id""").fetchall()]
         entries = [r[0] for r in conn.execute(
             """SELECT e.id::text FROM mindflow.journal_entries e WHERE e.user_id::text = ANY(%s)
-                 AND e.deleted_at IS NULL AND NOT e.is_private ORDER BY e.id""", (users,)).fetchall()]
+                 AND e.deleted_at IS NULL AND NOT e.is_private AND e.mood IS NOT NULL ORDER BY e.id""",
+            (users,)).fetchall()]
     return users, entries
 
 
@@ -383,6 +385,9 @@ def figures_for(writes: list[Write]) -> dict:
         for store in group[0].stores():
             seen = [w.seen[store] - w.committed for w in group if store in w.seen]
             per_store[store] = latency_summary(seen, len(group) - len(seen))
+            missing = [w.id for w in group if store not in w.seen]
+            if missing:  # to look them up (--keep): at most a few
+                per_store[store]["never_visible_ids"] = missing[:5]
             if kind == "insert":
                 per_store[store]["lag_growth"] = lag_growth(seen)
         out[kind] = per_store

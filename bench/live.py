@@ -320,12 +320,21 @@ class Pools:
         return self.users[i % len(self.users)], (self.first_day - timedelta(days=i // len(self.users))).isoformat()
 
 
-def _pools(source_url: str, args, rng: random.Random) -> Pools:
+def _pools(source_url: str, warehouse_url: str, args, rng: random.Random) -> Pools:
+    """The writer's pools: the source's eligible users and seeded entries that the warehouse's
+    eligibility model also holds AI-eligible (the seed plants rows that break quality rules; they are
+    quarantined and stay out of every derived store, so a write to one could never show there)."""
     import psycopg
 
     from bench.freshness import _eligible
 
     users, seeded = _eligible(source_url)
+    with psycopg.connect(warehouse_url) as conn:
+        rows = conn.execute("SELECT id::text, user_id::text FROM eligibility.eligible_journal_entries "
+                            "WHERE ai_eligible").fetchall()
+    ai_entries, ai_users = {e for e, _ in rows}, {u for _, u in rows}
+    users = [u for u in users if u in ai_users]
+    seeded = [e for e in seeded if e in ai_entries]
     with psycopg.connect(source_url) as conn:
         tags = [r[0] for r in conn.execute("SELECT id::text FROM mindflow.tags ORDER BY id").fetchall()]
     rng.shuffle(seeded)
@@ -769,7 +778,7 @@ def main(argv: list[str]) -> dict:
         sampler = StatusSampler(warehouse_url, stop)
         sampler.start()
         rng = random.Random(args.seed)
-        pools = _pools(source_url, args, rng)
+        pools = _pools(source_url, warehouse_url, args, rng)
         for rate in rates:
             figures["rates"].append(run_rate(urls, args, rate, args.seconds, pools, rng, sampler, stop))
         if args.sustain:

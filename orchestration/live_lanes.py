@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sys
 import threading
 import time
 from collections import deque
@@ -48,8 +49,9 @@ RAW_REPORT_INTERVAL = 1.0  # at most one raw-table materialization per table per
 # path's guard against ingest ticks committing out of order). Live has one ingest writer committing
 # batches in sequence, so a later batch's _ingested_at (its transaction's now()) lies above the
 # watermark a pass read, and the pass re-reads the newest batch anyway (_ingested_at >= watermark); the
-# margin covers a batch-path tick that began before live took the stream lock. Every entry in scope is
-# re-scored with the text model (~30 ms each on 2 cores), so an hour of overlap would cost minutes a pass.
+# margin covers a batch-path tick that began before live took the stream lock. An entry in scope is
+# re-scored with the text model only when its fingerprint changed, but each is still read and
+# fingerprinted, so an hour of re-read would cost seconds a pass at a high write rate.
 LIVE_EVENTS_OVERLAP = timedelta(seconds=5)
 STORED = ("table", "incremental", "snapshot", "materialized_view")
 
@@ -226,6 +228,10 @@ class Lane:
 
     name = "lane"
     min_interval = 0.0  # seconds between the starts of two refreshes (raw reporting)
+    # added to the lane thread's nice value (Linux: per thread; the encoder threads it starts inherit
+    # it): under load the CPU goes to the ingest thread and the read views first, and a slow lane falls
+    # behind by coalescing more work per refresh instead of holding back the ingest
+    nice = 0
 
     def __init__(self, interest: Iterable[str]):
         self.interest = frozenset(interest)
@@ -287,6 +293,7 @@ class Lane:
             return work
 
     def _loop(self) -> None:
+        lower_thread_priority(self.nice)
         try:
             self.prepare()
         except Exception as exc:  # noqa: BLE001 - kept in status; refresh retries prepare
@@ -355,6 +362,21 @@ class Lane:
                 # seconds the oldest change not yet refreshed has waited since its source commit (0: caught up)
                 "lag_seconds": round(max((now - oldest).total_seconds(), 0.0), 3) if oldest else 0.0,
             }
+
+
+def lower_thread_priority(increment: int) -> int | None:
+    """Add `increment` to the calling thread's nice value; its new value, or None where threads have no
+    nice value of their own (not Linux) or the call is refused."""
+    import os
+
+    if increment <= 0 or not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
+        return None
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + increment))
+        return os.getpriority(os.PRIO_PROCESS, tid)
+    except OSError:
+        return None
 
 
 def _connector(url: str) -> Callable:
@@ -495,6 +517,7 @@ class MoodLane(Lane):
     """The mood events pass for today's partition (every change since the watermark) and the rollups."""
 
     name = "mood"
+    nice = 5
 
     def __init__(self, warehouse_url: str, lineage: Lineage):
         from assets.mood.assets import VIEW_DEPS
@@ -541,6 +564,7 @@ class EmbeddingsLane(Lane):
     """The vectors of the embedded sources whose upstream changed; the encoder loads once, lazily."""
 
     name = "embeddings"
+    nice = 10
 
     def __init__(self, warehouse_url: str, lineage: Lineage, on_vectors: Callable[[Work], None] | None = None,
                  encoder: Any = None):

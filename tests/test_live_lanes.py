@@ -189,6 +189,36 @@ def test_a_lane_with_a_minimum_interval_holds_later_batches_back():
         assert lanes.stop(5)  # stopping does not wait out the interval
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "setpriority") or not __import__("sys").platform.startswith("linux"),
+                    reason="threads have a nice value of their own on Linux only")
+def test_a_lane_refreshes_at_its_own_lower_priority_and_the_ingest_thread_keeps_its_own():
+    import os
+
+    def nice_here() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    class NiceLane(RecordingLane):
+        nice = 4
+
+        def refresh(self, work):
+            self.niceness = nice_here()
+            return super().refresh(work)
+
+    before = nice_here()
+    lane = NiceLane({"a.x"})
+    lane.release.set()
+    lanes = Lanes([lane])
+    lanes.start()
+    try:
+        lanes.on_batch(batch("a.x"))
+        assert wait_until(lambda: lane.status()["runs"] == 1, 10)
+    finally:
+        assert lanes.stop(5)
+    assert lane.niceness == min(19, before + 4)
+    assert nice_here() == before  # the caller's thread (live's ingest) is untouched
+    assert MoodLane.nice > 0 and EmbeddingsLane.nice > MoodLane.nice and SearchLane.nice == Lane.nice == 0
+
+
 def test_a_failing_refresh_is_kept_in_status_and_retried():
     lane = RecordingLane({"a.x"}, fail_times=1)
     lane.release.set()
